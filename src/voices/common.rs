@@ -1,0 +1,474 @@
+//! Small building blocks shared by the instrument models: gated fundsp filters, a Lagrange
+//! delay line, a modal (two-pole) resonator, smoothers, a fast sine and pan/limit helpers.
+//!
+//! Real-time rules: everything allocates in `new` only; `tick`/`reset` never allocate. Every
+//! recursive state is flushed (or the whole unit zeroed once it is inaudibly quiet) so that
+//! decaying tails never become subnormal and silence becomes exactly 0.0.
+
+use crate::dsp::util::flush;
+use fundsp::audionode::AudioNode;
+use fundsp::prelude32::{
+    bandpass_hz, highpass_hz, lowpass_hz, An, BandpassMode, FixedSvf, HighpassMode,
+    LowpassMode, SvfMode,
+};
+
+/// Levels below this (on both input and output of a filter for `QUIET_RUN` samples) zero
+/// the filter state. -240 dB: far below audibility, far above subnormals.
+const QUIET: f32 = 1.0e-12;
+const QUIET_RUN: u32 = 48;
+
+/// A fundsp Simper state-variable filter with a "quiet gate": once its input and output have
+/// both stayed below -240 dB for a few dozen samples the state is cleared, so the output falls
+/// to exactly 0.0 and the internal state can never become subnormal.
+#[derive(Clone)]
+pub struct Svf<M: SvfMode<f32>> {
+    node: An<FixedSvf<f32, M>>,
+    nyquist_guard: f32,
+    quiet: u32,
+}
+
+impl<M: SvfMode<f32>> Svf<M> {
+    fn wrap(mut node: An<FixedSvf<f32, M>>, sample_rate: f32, f: f32, q: f32) -> Self {
+        node.set_sample_rate(sample_rate as f64);
+        node.allocate();
+        let mut s = Self {
+            node,
+            nyquist_guard: 0.45 * sample_rate,
+            quiet: 0,
+        };
+        s.set(f, q);
+        s.reset();
+        s
+    }
+
+    /// Retune (centre/cutoff in Hz is clamped below Nyquist so any sample rate works).
+    #[inline]
+    pub fn set(&mut self, f: f32, q: f32) {
+        self.node
+            .set_cutoff_q(f.clamp(5.0, self.nyquist_guard), q.max(0.05));
+    }
+
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        let y = self.node.filter_mono(x);
+        if x.abs() < QUIET && y.abs() < QUIET {
+            self.quiet += 1;
+            if self.quiet >= QUIET_RUN {
+                self.node.reset();
+                self.quiet = QUIET_RUN;
+                return 0.0;
+            }
+        } else {
+            self.quiet = 0;
+        }
+        y
+    }
+
+    pub fn reset(&mut self) {
+        self.node.reset();
+        self.quiet = 0;
+    }
+}
+
+pub type Lowpass = Svf<LowpassMode<f32>>;
+pub type Bandpass = Svf<BandpassMode<f32>>;
+pub type Highpass = Svf<HighpassMode<f32>>;
+
+pub fn lowpass(sample_rate: f32, f: f32, q: f32) -> Lowpass {
+    Svf::wrap(lowpass_hz(f, q), sample_rate, f, q)
+}
+pub fn bandpass(sample_rate: f32, f: f32, q: f32) -> Bandpass {
+    Svf::wrap(bandpass_hz(f, q), sample_rate, f, q)
+}
+pub fn highpass(sample_rate: f32, f: f32, q: f32) -> Highpass {
+    Svf::wrap(highpass_hz(f, q), sample_rate, f, q)
+}
+
+/// fundsp's DC blocker, gated like [`Svf`].
+#[derive(Clone)]
+pub struct DcBlock {
+    node: An<fundsp::prelude32::DCBlock<f32>>,
+    quiet: u32,
+}
+
+impl DcBlock {
+    pub fn new(sample_rate: f32, cutoff: f32) -> Self {
+        let mut node = fundsp::prelude32::dcblock_hz(cutoff);
+        node.set_sample_rate(sample_rate as f64);
+        node.allocate();
+        Self { node, quiet: 0 }
+    }
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        let y = self.node.filter_mono(x);
+        if x.abs() < QUIET && y.abs() < QUIET {
+            self.quiet += 1;
+            if self.quiet >= QUIET_RUN {
+                self.node.reset();
+                self.quiet = QUIET_RUN;
+                return 0.0;
+            }
+        } else {
+            self.quiet = 0;
+        }
+        y
+    }
+    pub fn reset(&mut self) {
+        self.node.reset();
+        self.quiet = 0;
+    }
+}
+
+/// One-pole lowpass with flushed state (cheap, for excitations and control signals).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OnePole {
+    pub a: f32,
+    pub z: f32,
+}
+
+impl OnePole {
+    /// Lowpass with -3 dB point near `hz`.
+    pub fn new(sample_rate: f32, hz: f32) -> Self {
+        let mut s = Self { a: 0.0, z: 0.0 };
+        s.set_hz(sample_rate, hz);
+        s
+    }
+    #[inline]
+    pub fn set_hz(&mut self, sample_rate: f32, hz: f32) {
+        let hz = hz.clamp(1.0, 0.49 * sample_rate);
+        self.a = 1.0 - (-core::f32::consts::TAU * hz / sample_rate).exp();
+    }
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        self.z = flush(self.z + self.a * (x - self.z));
+        self.z
+    }
+    pub fn reset(&mut self) {
+        self.z = 0.0;
+    }
+}
+
+/// Per-sample exponential parameter smoother (gliding controls, never clicks).
+#[derive(Clone, Copy, Debug)]
+pub struct Smooth {
+    pub value: f32,
+    pub target: f32,
+    coef: f32,
+}
+
+impl Smooth {
+    pub fn new(sample_rate: f32, tau_s: f32, value: f32) -> Self {
+        Self {
+            value,
+            target: value,
+            coef: crate::dsp::util::one_pole_coef(tau_s, sample_rate),
+        }
+    }
+    #[inline]
+    pub fn tick(&mut self) -> f32 {
+        let d = self.target - self.value;
+        if d.abs() < 1.0e-6 {
+            self.value = self.target;
+        } else {
+            self.value += self.coef * d;
+        }
+        self.value
+    }
+    pub fn set_now(&mut self, v: f32) {
+        self.value = v;
+        self.target = v;
+    }
+}
+
+/// Circular delay line (power-of-two length, allocated once) with 3rd-order Lagrange
+/// fractional reads. Reads are stateless, so the delay may be modulated freely.
+#[derive(Clone)]
+pub struct DelayLine {
+    buf: Vec<f32>,
+    mask: usize,
+    pos: usize,
+}
+
+impl DelayLine {
+    /// A line that can delay by at least `max_delay` samples (plus interpolation margin).
+    pub fn new(max_delay: usize) -> Self {
+        let len = (max_delay + 8).next_power_of_two();
+        Self {
+            buf: vec![0.0; len],
+            mask: len - 1,
+            pos: 0,
+        }
+    }
+    pub fn max_delay(&self) -> f32 {
+        (self.buf.len() - 4) as f32
+    }
+    pub fn clear(&mut self) {
+        self.buf.iter_mut().for_each(|x| *x = 0.0);
+        self.pos = 0;
+    }
+    /// Push the newest sample.
+    #[inline]
+    pub fn write(&mut self, x: f32) {
+        self.pos = (self.pos + 1) & self.mask;
+        self.buf[self.pos] = x;
+    }
+    /// Sample written `n` writes ago (n = 0 is the newest).
+    #[inline]
+    pub fn tap(&self, n: usize) -> f32 {
+        self.buf[(self.pos.wrapping_sub(n)) & self.mask]
+    }
+    /// Fractional read `d` samples back from the *next* sample to be written, i.e. a delay of
+    /// exactly `d` samples when called before `write` in the same tick. Requires d >= 2.
+    #[inline]
+    pub fn read(&self, d: f32) -> f32 {
+        // delay d relative to the sample about to be written = d - 1 relative to the newest.
+        let dd = d - 1.0;
+        let k = dd.floor();
+        let f = dd - k; // 0..1
+        let k = k as usize;
+        // points at k-1, k, k+1, k+2 back; fractional position (1 + f) in that window.
+        let y0 = self.tap(k.wrapping_sub(1));
+        let y1 = self.tap(k);
+        let y2 = self.tap(k + 1);
+        let y3 = self.tap(k + 2);
+        let x = 1.0 + f;
+        // Lagrange weights for nodes 0,1,2,3 at x.
+        let c0 = -(x - 1.0) * (x - 2.0) * (x - 3.0) / 6.0;
+        let c1 = x * (x - 2.0) * (x - 3.0) / 2.0;
+        let c2 = -x * (x - 1.0) * (x - 3.0) / 2.0;
+        let c3 = x * (x - 1.0) * (x - 2.0) / 6.0;
+        c0 * y0 + c1 * y1 + c2 * y2 + c3 * y3
+    }
+}
+
+/// Two-pole modal resonator `y = 2 r cos(w) y1 - r^2 y2 + g x`: one decaying mode of a body,
+/// bar, head or plate. Normalised so an impulse of 1 rings with peak amplitude about 1.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mode {
+    b1: f32,
+    b2: f32,
+    g: f32,
+    y1: f32,
+    y2: f32,
+    quiet: u32,
+}
+
+impl Mode {
+    pub fn new(sample_rate: f32, hz: f32, t60_s: f32) -> Self {
+        let mut m = Self::default();
+        m.set(sample_rate, hz, t60_s);
+        m
+    }
+    /// Frequency and 60 dB decay time.
+    pub fn set(&mut self, sample_rate: f32, hz: f32, t60_s: f32) {
+        let hz = hz.clamp(1.0, 0.47 * sample_rate);
+        let w = core::f32::consts::TAU * hz / sample_rate;
+        let r = (-6.907_755 / (t60_s.max(1.0e-4) * sample_rate)).exp();
+        self.b1 = 2.0 * r * w.cos();
+        self.b2 = -r * r;
+        self.g = w.sin();
+    }
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        let y = self.b1 * self.y1 + self.b2 * self.y2 + self.g * x;
+        self.y2 = self.y1;
+        self.y1 = y;
+        // Quiet gate: once the mode has rung down below -200 dB (and is not being driven)
+        // for a stretch of samples, stop it exactly (no endless subnormal-bound tails).
+        if y.abs() < 1.0e-10 && x == 0.0 {
+            self.quiet += 1;
+            if self.quiet >= 64 {
+                self.y1 = 0.0;
+                self.y2 = 0.0;
+                self.quiet = 64;
+                return 0.0;
+            }
+        } else {
+            self.quiet = 0;
+        }
+        y
+    }
+    #[inline]
+    pub fn is_silent(&self) -> bool {
+        self.y1 == 0.0 && self.y2 == 0.0
+    }
+    pub fn reset(&mut self) {
+        self.y1 = 0.0;
+        self.y2 = 0.0;
+        self.quiet = 0;
+    }
+}
+
+/// sin(2 pi t) for t in turns (any real), max error about 1e-6.
+#[inline]
+pub fn sin_turns(t: f32) -> f32 {
+    // reduce to [-0.5, 0.5)
+    let t = t - (t + 0.5).floor();
+    // fold to [-0.25, 0.25]
+    let t = if t > 0.25 {
+        0.5 - t
+    } else if t < -0.25 {
+        -0.5 - t
+    } else {
+        t
+    };
+    let x = t * core::f32::consts::TAU; // [-pi/2, pi/2]
+    let x2 = x * x;
+    // Taylor to x^11 (error < 6e-8 on the quarter wave, float rounding dominates).
+    x * (1.0
+        + x2 * (-1.0 / 6.0
+            + x2 * (1.0 / 120.0
+                + x2 * (-1.0 / 5040.0 + x2 * (1.0 / 362_880.0 + x2 * (-1.0 / 39_916_800.0))))))
+}
+
+/// Wrap a phase in turns into [0, 1).
+#[inline]
+pub fn wrap01(p: f32) -> f32 {
+    p - p.floor()
+}
+
+/// Equal-power pan gains for `pan` in -1 (left) .. 1 (right).
+#[inline]
+pub fn pan_gains(pan: f32) -> (f32, f32) {
+    let a = (pan.clamp(-1.0, 1.0) + 1.0) * 0.125; // turns: 0..0.25
+    (sin_turns(a + 0.25), sin_turns(a))
+}
+
+/// Transparent below 0.5, then a soft knee that can never reach 1.0: a last-resort safety
+/// stage on every instrument output ("never anything near or above 1.0").
+#[inline]
+pub fn safety(x: f32) -> f32 {
+    const K: f32 = 0.5;
+    let a = x.abs();
+    if a <= K {
+        x
+    } else {
+        let over = (a - K) / (0.98 - K);
+        let y = K + (0.98 - K) * (over / (1.0 + over * over).sqrt());
+        y.copysign(x)
+    }
+}
+
+/// Peak-following level meter used to decide when a voice has become inaudible.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Level {
+    pub value: f32,
+    fall: f32,
+}
+
+impl Level {
+    pub fn new(sample_rate: f32) -> Self {
+        Self {
+            value: 0.0,
+            fall: (-1.0 / (0.05 * sample_rate)).exp(),
+        }
+    }
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        let a = x.abs();
+        self.value = if a > self.value { a } else { flush(self.value * self.fall) };
+        self.value
+    }
+    pub fn reset(&mut self) {
+        self.value = 0.0;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Helpers shared by the instrument tests.
+    use crate::dsp::MAX_BLOCK;
+
+    pub const RATES: [f32; 5] = [22050.0, 44100.0, 48000.0, 96000.0, 192000.0];
+
+    /// Render `n` samples in blocks whose sizes cycle through `sizes`.
+    pub fn render_with<F: FnMut(&mut [f32], &mut [f32])>(
+        n: usize,
+        sizes: &[usize],
+        mut f: F,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut l = vec![0.0f32; n];
+        let mut r = vec![0.0f32; n];
+        let mut i = 0;
+        let mut k = 0;
+        while i < n {
+            let s = sizes[k % sizes.len()].min(MAX_BLOCK).min(n - i);
+            f(&mut l[i..i + s], &mut r[i..i + s]);
+            i += s;
+            k += 1;
+        }
+        (l, r)
+    }
+
+    pub fn assert_clean(x: &[f32], what: &str) {
+        for (i, v) in x.iter().enumerate() {
+            assert!(v.is_finite(), "{what}: non-finite sample {v} at {i}");
+            assert!(
+                *v == 0.0 || v.is_normal(),
+                "{what}: subnormal sample {v:e} at {i}"
+            );
+        }
+    }
+
+    pub fn peak(x: &[f32]) -> f32 {
+        x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    }
+
+    pub fn rms(x: &[f32]) -> f32 {
+        (x.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>() / x.len().max(1) as f64)
+            .sqrt() as f32
+    }
+
+    /// Naive DFT power spectrum magnitude at bins 0..n/2 (test-only, small n).
+    pub fn power_spectrum(x: &[f32]) -> Vec<f64> {
+        let n = x.len();
+        let mut out = vec![0.0f64; n / 2];
+        // Hann window
+        let w: Vec<f64> = (0..n)
+            .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos())
+            .collect();
+        for (k, o) in out.iter_mut().enumerate() {
+            let (mut re, mut im) = (0.0f64, 0.0f64);
+            let dw = std::f64::consts::TAU * k as f64 / n as f64;
+            // rotate incrementally
+            let (c, s) = (dw.cos(), dw.sin());
+            let (mut cr, mut ci) = (1.0f64, 0.0f64);
+            for i in 0..n {
+                let v = x[i] as f64 * w[i];
+                re += v * cr;
+                im -= v * ci;
+                let ncr = cr * c - ci * s;
+                ci = cr * s + ci * c;
+                cr = ncr;
+            }
+            *o = re * re + im * im;
+        }
+        out
+    }
+
+    /// Fraction of spectral power above `hz`.
+    pub fn power_fraction_above(x: &[f32], sample_rate: f32, hz: f32) -> f64 {
+        let p = power_spectrum(x);
+        let bin_hz = sample_rate as f64 / x.len() as f64;
+        let total: f64 = p.iter().sum();
+        let above: f64 = p
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k as f64 * bin_hz >= hz as f64)
+            .map(|(_, v)| v)
+            .sum();
+        above / total.max(1e-30)
+    }
+
+    /// Spectral centroid in Hz.
+    pub fn centroid(x: &[f32], sample_rate: f32) -> f64 {
+        let p = power_spectrum(x);
+        let bin_hz = sample_rate as f64 / x.len() as f64;
+        let total: f64 = p.iter().sum();
+        p.iter()
+            .enumerate()
+            .map(|(k, v)| k as f64 * bin_hz * v)
+            .sum::<f64>()
+            / total.max(1e-30)
+    }
+}

@@ -1,0 +1,764 @@
+//! Brushed jazz kit: modal/spectral models of each drum.
+//!
+//! * Snare under brushes: the wire buzz is noise band-limited to ~2-7 kHz (fundsp SVFs), the
+//!   head is two modes (~190 and ~330 Hz) excited by the soft brush impact. A tap is a short
+//!   burst, a sweep a long swish whose band glides, and the "swirl" is continuous stirring:
+//!   band-passed noise whose level and centre follow a slow circular motion.
+//! * Ride: a bank of 64 inharmonic modes (330 Hz-11 kHz) with 1.3-3 s decays, struck by a
+//!   stick impulse (the "ping") and also driven by a decaying noise "wash", which makes the
+//!   narrow modes fluctuate and shimmer like a real cymbal. The bell weights the lower modes.
+//! * Hi-hat foot chick: short metallic modes + high-passed noise + a mid "chick" of the
+//!   closing plates, ~60 ms.
+//! * Kick: a soft, felt-beaten low sine (~60 Hz) with a small pitch drop and a dull thump.
+//! * Cross-stick: a woody click, three resonant modes at ~450-1200 Hz plus a little snare.
+//! * Crash: a denser modal bank with a strong, long noise wash.
+//!
+//! Real time: everything allocated in `new` (in fact it is all inline), per-sample processing,
+//! events take effect at the next `render`.
+
+use super::common::{
+    bandpass, highpass, lowpass, pan_gains, safety, sin_turns, wrap01, Bandpass, DcBlock,
+    Highpass, Lowpass, Mode, OnePole, Smooth,
+};
+use crate::dsp::util::flush;
+use crate::dsp::Rng;
+
+const SEED: u64 = 0xD2D2_0003;
+/// Construction-time seed for the (fixed) cymbal mode tables.
+const TABLE_SEED: u64 = 0xC1AB_A1;
+const OUT_GAIN: f32 = 1.0;
+/// Noise drive into the narrow cymbal modes (they have huge gain for noise: keep it tiny).
+const WASH_DRIVE: f32 = 0.01;
+const RIDE_MODES: usize = 64;
+const CRASH_MODES: usize = 40;
+// Per-part mix levels.
+const KICK_GAIN: f32 = 0.75;
+const SNARE_GAIN: f32 = 1.0;
+const RIDE_GAIN: f32 = 0.36;
+const HAT_GAIN: f32 = 1.0;
+const CRASH_GAIN: f32 = 0.8;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DrumHit {
+    Kick,
+    BrushTap,
+    BrushSweep { length_s: f32 },
+    Ride,
+    RideBell,
+    HatFoot,
+    CrossStick,
+    Crash,
+}
+
+// Stereo positions.
+const PAN_KICK: f32 = 0.0;
+const PAN_SNARE: f32 = -0.05;
+const PAN_RIDE: f32 = 0.5;
+const PAN_HAT: f32 = -0.45;
+const PAN_CRASH: f32 = -0.3;
+
+/// A decaying envelope `level * k^n` with a short linear attack, flushed to exact zero.
+#[derive(Clone, Copy, Debug, Default)]
+struct Env {
+    level: f32,
+    k: f32,
+    att: f32,
+    att_step: f32,
+}
+
+impl Env {
+    fn trigger(&mut self, sr: f32, peak: f32, attack_s: f32, t60_s: f32) {
+        self.level = peak;
+        self.k = (-6.907_755 / (t60_s.max(1e-4) * sr)).exp();
+        self.att = if attack_s > 0.0 { 0.0 } else { 1.0 };
+        self.att_step = if attack_s > 0.0 { 1.0 / (attack_s * sr) } else { 1.0 };
+    }
+    #[inline]
+    fn tick(&mut self) -> f32 {
+        if self.level == 0.0 {
+            return 0.0;
+        }
+        let a = if self.att < 1.0 {
+            self.att = (self.att + self.att_step).min(1.0);
+            self.att * self.att
+        } else {
+            self.level = self.level * self.k;
+            if self.level < 1e-7 {
+                self.level = 0.0;
+            }
+            1.0
+        };
+        self.level * a
+    }
+    fn reset(&mut self) {
+        *self = Env::default();
+    }
+}
+
+/// A bank of modes sharing one input, each with its own input weight.
+struct ModeBank<const N: usize> {
+    modes: [Mode; N],
+    /// Weights for a stick strike / for the bell / for the noise wash.
+    w_strike: [f32; N],
+    w_bell: [f32; N],
+    w_wash: [f32; N],
+}
+
+impl<const N: usize> ModeBank<N> {
+    /// One sample. `strike`/`bell` are impulses (non-zero on the strike sample only); each
+    /// strike lands at a slightly different spot, so its per-mode weights are varied by `rng`.
+    #[inline]
+    fn tick(&mut self, strike: f32, bell: f32, wash: f32, rng: &mut Rng) -> f32 {
+        let mut y = 0.0;
+        if strike != 0.0 || bell != 0.0 {
+            for i in 0..N {
+                let spot = 0.4 + 1.2 * rng.f32();
+                let x = (strike * self.w_strike[i] + bell * self.w_bell[i]) * spot
+                    + wash * self.w_wash[i];
+                y += self.modes[i].tick(x);
+            }
+        } else {
+            for i in 0..N {
+                y += self.modes[i].tick(wash * self.w_wash[i]);
+            }
+        }
+        y
+    }
+    fn reset(&mut self) {
+        for m in &mut self.modes {
+            m.reset();
+        }
+    }
+}
+
+/// A cymbal mode table: `n` log-spaced, jittered (inharmonic) modes from `lo` to `hi` Hz.
+fn cymbal_bank<const N: usize>(
+    sr: f32,
+    lo: f32,
+    hi: f32,
+    t60_lo: f32,
+    t60_hi: f32,
+    strike_centre_hz: f32,
+    bell_centre_hz: f32,
+    rng: &mut Rng,
+) -> ModeBank<N> {
+    let mut modes = [Mode::default(); N];
+    let mut w_strike = [0.0; N];
+    let mut w_bell = [0.0; N];
+    let mut w_wash = [0.0; N];
+    for i in 0..N {
+        // Stratified random positions on a log axis: dense and irregular (no ladder).
+        let u = (i as f32 + rng.f32()) / N as f32;
+        let f = lo * (hi / lo).powf(u);
+        let t60 = (t60_lo + (t60_hi - t60_lo) * u) * rng.range(0.75, 1.25);
+        modes[i].set(sr, f, t60.max(0.3));
+        let oct_s = (f / strike_centre_hz).log2();
+        let oct_b = (f / bell_centre_hz).log2();
+        // Random signs and sizes: the strike point excites some modes more than others.
+        let sign = if rng.chance(0.5) { 1.0 } else { -1.0 };
+        w_strike[i] = sign * (0.03 + (-(oct_s * oct_s) / 1.5).exp()) * rng.range(0.4, 1.0);
+        w_bell[i] = sign * (0.05 + 1.4 * (-(oct_b * oct_b) / 0.6).exp()) * rng.range(0.7, 1.0);
+        // The wash lives in the upper modes.
+        w_wash[i] = (0.2 + u) * rng.range(0.5, 1.0);
+    }
+    ModeBank {
+        modes,
+        w_strike,
+        w_bell,
+        w_wash,
+    }
+}
+
+/// Brushed jazz kit. See the module docs.
+pub struct Drums {
+    sr: f32,
+    rng: Rng,
+    /// Noise level that keeps filtered-noise loudness independent of the sample rate.
+    nscale: f32,
+    /// Impulse height that gives a sample-rate independent strike through a `Mode`.
+    // --- kick ---
+    kick_ph: f32,
+    kick_f_env: f32,
+    kick_f_k: f32,
+    kick_amp: Env,
+    kick_thump: Env,
+    kick_thump_lp: OnePole,
+    kick_thump_lp2: OnePole,
+    kick_head: Mode,
+    kick_dc: DcBlock,
+    // --- snare (brushes) ---
+    tap_env: Env,
+    tap_body: Env,
+    snare_body: [Mode; 2],
+    wires_hp: Highpass,
+    wires_lp: Lowpass,
+    sweep_env_t: f32,
+    sweep_len: f32,
+    sweep_amp: f32,
+    sweep_bp: Bandpass,
+    sweep_at: f32,
+    swirl_level: Smooth,
+    swirl_rate: Smooth,
+    swirl_ph: f32,
+    swirl_bp: Bandpass,
+    swirl_hp: Highpass,
+    swirl_ctr_at: f32,
+    // --- ride ---
+    ride: ModeBank<RIDE_MODES>,
+    ride_strike: f32,
+    ride_bell: f32,
+    ride_wash: Env,
+    ride_ping: Env,
+    ride_ping_bp: Bandpass,
+    ride_wash_bp: Bandpass,
+    ride_hp: Highpass,
+    // --- hat ---
+    hat: ModeBank<6>,
+    hat_strike: f32,
+    hat_noise: Env,
+    hat_chick: Env,
+    hat_hp: Highpass,
+    hat_chick_bp: Bandpass,
+    // --- cross-stick ---
+    xs: [Mode; 3],
+    xs_strike: f32,
+    xs_click: Env,
+    xs_click_hp: Highpass,
+    // --- crash ---
+    crash: ModeBank<CRASH_MODES>,
+    crash_strike: f32,
+    crash_wash: Env,
+    crash_bp: Bandpass,
+    crash_hp: Highpass,
+    // --- bus ---
+    pans: [(f32, f32); 5],
+}
+
+impl Drums {
+    pub fn new(sample_rate: f32) -> Self {
+        let sr = sample_rate;
+        let mut trng = Rng::new(TABLE_SEED);
+        let ride = cymbal_bank::<RIDE_MODES>(sr, 330.0, 11_000.0, 3.6, 1.8, 4500.0, 900.0, &mut trng);
+        let hat = cymbal_bank::<6>(sr, 3100.0, 9800.0, 0.12, 0.07, 6000.0, 4000.0, &mut trng);
+        let crash = cymbal_bank::<CRASH_MODES>(sr, 280.0, 11_000.0, 3.5, 2.0, 3500.0, 1000.0, &mut trng);
+        let mut d = Self {
+            sr,
+            rng: Rng::new(SEED),
+            nscale: (sr / 44100.0).sqrt(),
+            kick_ph: 0.0,
+            kick_f_env: 0.0,
+            kick_f_k: (-1.0 / (0.028 * sr)).exp(),
+            kick_amp: Env::default(),
+            kick_thump: Env::default(),
+            kick_thump_lp: OnePole::new(sr, 700.0),
+            kick_thump_lp2: OnePole::new(sr, 700.0),
+            kick_head: Mode::new(sr, 118.0, 0.12),
+            kick_dc: DcBlock::new(sr, 15.0),
+            tap_env: Env::default(),
+            tap_body: Env::default(),
+            snare_body: [Mode::new(sr, 188.0, 0.22), Mode::new(sr, 331.0, 0.14)],
+            wires_hp: highpass(sr, 1900.0, 0.7),
+            wires_lp: lowpass(sr, 6800.0, 0.6),
+            sweep_env_t: 1.0,
+            sweep_len: 0.5,
+            sweep_amp: 0.0,
+            sweep_bp: bandpass(sr, 3000.0, 0.8),
+            sweep_at: -1.0,
+            swirl_level: Smooth::new(sr, 0.15, 0.0),
+            swirl_rate: Smooth::new(sr, 0.3, 1.0),
+            swirl_ph: 0.0,
+            swirl_bp: bandpass(sr, 3000.0, 0.9),
+            swirl_hp: highpass(sr, 1200.0, 0.6),
+            swirl_ctr_at: -1.0,
+            ride,
+            ride_strike: 0.0,
+            ride_bell: 0.0,
+            ride_wash: Env::default(),
+            ride_ping: Env::default(),
+            ride_ping_bp: bandpass(sr, 5200.0, 3.0),
+            ride_wash_bp: bandpass(sr, 5500.0, 0.8),
+            ride_hp: highpass(sr, 250.0, 0.6),
+            hat,
+            hat_strike: 0.0,
+            hat_noise: Env::default(),
+            hat_chick: Env::default(),
+            hat_hp: highpass(sr, 6500.0, 0.7),
+            hat_chick_bp: bandpass(sr, 950.0, 1.5),
+            xs: [
+                Mode::new(sr, 455.0, 0.09),
+                Mode::new(sr, 730.0, 0.07),
+                Mode::new(sr, 1170.0, 0.05),
+            ],
+            xs_strike: 0.0,
+            xs_click: Env::default(),
+            xs_click_hp: highpass(sr, 2500.0, 0.7),
+            crash,
+            crash_strike: 0.0,
+            crash_wash: Env::default(),
+            crash_bp: bandpass(sr, 5000.0, 0.5),
+            crash_hp: highpass(sr, 300.0, 0.6),
+            pans: [
+                pan_gains(PAN_KICK),
+                pan_gains(PAN_SNARE),
+                pan_gains(PAN_RIDE),
+                pan_gains(PAN_HAT),
+                pan_gains(PAN_CRASH),
+            ],
+        };
+        d.reset();
+        d
+    }
+
+    pub fn reset(&mut self) {
+        self.rng = Rng::new(SEED);
+        self.kick_ph = 0.0;
+        self.kick_f_env = 0.0;
+        self.kick_amp.reset();
+        self.kick_thump.reset();
+        self.kick_thump_lp.reset();
+        self.kick_thump_lp2.reset();
+        self.kick_head.reset();
+        self.kick_dc.reset();
+        self.tap_env.reset();
+        self.tap_body.reset();
+        for m in &mut self.snare_body {
+            m.reset();
+        }
+        self.wires_hp.reset();
+        self.wires_lp.reset();
+        self.sweep_env_t = 1.0;
+        self.sweep_amp = 0.0;
+        self.sweep_bp.reset();
+        self.sweep_at = -1.0;
+        self.swirl_level.set_now(0.0);
+        self.swirl_rate.set_now(1.0);
+        self.swirl_ph = 0.0;
+        self.swirl_bp.reset();
+        self.swirl_hp.reset();
+        self.swirl_ctr_at = -1.0;
+        self.ride.reset();
+        self.ride_strike = 0.0;
+        self.ride_bell = 0.0;
+        self.ride_wash.reset();
+        self.ride_ping.reset();
+        self.ride_ping_bp.reset();
+        self.ride_wash_bp.reset();
+        self.ride_hp.reset();
+        self.hat.reset();
+        self.hat_strike = 0.0;
+        self.hat_noise.reset();
+        self.hat_chick.reset();
+        self.hat_hp.reset();
+        self.hat_chick_bp.reset();
+        for m in &mut self.xs {
+            m.reset();
+        }
+        self.xs_strike = 0.0;
+        self.xs_click.reset();
+        self.xs_click_hp.reset();
+        self.crash.reset();
+        self.crash_strike = 0.0;
+        self.crash_wash.reset();
+        self.crash_bp.reset();
+        self.crash_hp.reset();
+    }
+
+    /// Strike `hit` at `velocity` 0..1 (takes effect at the start of the next `render`).
+    pub fn hit(&mut self, hit: DrumHit, velocity: f32) {
+        let v = if velocity.is_finite() { velocity.clamp(0.0, 1.0) } else { 0.0 };
+        if v <= 0.0 {
+            return;
+        }
+        let sr = self.sr;
+        let jit = 1.0 + 0.06 * self.rng.bipolar();
+        let v = (v * jit).min(1.0);
+        match hit {
+            DrumHit::Kick => {
+                self.kick_f_env = 1.0;
+                self.kick_amp.trigger(sr, 0.36 * v, 0.002, 0.45 + 0.1 * v);
+                self.kick_thump.trigger(sr, 0.35 * v * v, 0.0006, 0.012);
+                self.kick_thump_lp.set_hz(sr, 400.0 + 500.0 * v);
+                self.kick_thump_lp2.set_hz(sr, 400.0 + 500.0 * v);
+            }
+            DrumHit::BrushTap => {
+                self.tap_env
+                    .trigger(sr, 0.55 * v.powf(1.2), 0.0018, 0.11 + 0.06 * v);
+                self.tap_body.trigger(sr, 1.0 * v, 0.0015, 0.006);
+            }
+            DrumHit::BrushSweep { length_s } => {
+                let len = if length_s.is_finite() { length_s.clamp(0.05, 4.0) } else { 0.4 };
+                self.sweep_len = len;
+                self.sweep_env_t = 0.0;
+                self.sweep_amp = 0.30 * v;
+            }
+            DrumHit::Ride => {
+                self.ride_strike = 0.45 * v;
+                self.ride_wash.trigger(sr, 0.16 * v, 0.003, 2.6);
+                self.ride_ping.trigger(sr, 0.25 * v * v, 0.0, 0.05);
+            }
+            DrumHit::RideBell => {
+                self.ride_bell = 0.6 * v;
+                self.ride_strike = 0.15 * v;
+                self.ride_wash.trigger(sr, 0.06 * v, 0.004, 2.2);
+                self.ride_ping.trigger(sr, 0.15 * v, 0.0, 0.04);
+            }
+            DrumHit::HatFoot => {
+                self.hat_strike = 0.35 * v;
+                self.hat_noise.trigger(sr, 0.22 * v, 0.0015, 0.07);
+                self.hat_chick.trigger(sr, 0.35 * v, 0.001, 0.03);
+            }
+            DrumHit::CrossStick => {
+                self.xs_strike = 0.8 * v;
+                self.xs_click.trigger(sr, 0.5 * v, 0.0, 0.006);
+                self.tap_body.trigger(sr, 0.35 * v, 0.0, 0.004);
+            }
+            DrumHit::Crash => {
+                self.crash_strike = 0.5 * v;
+                self.crash_wash.trigger(sr, 0.30 * v, 0.006, 3.4);
+            }
+        }
+    }
+
+    /// Continuous brush swirl on the snare: `level` 0..1, `cycles_per_second` of the stir.
+    pub fn set_swirl(&mut self, level: f32, cycles_per_second: f32) {
+        if level.is_finite() {
+            self.swirl_level.target = level.clamp(0.0, 1.0);
+        }
+        if cycles_per_second.is_finite() {
+            self.swirl_rate.target = cycles_per_second.clamp(0.05, 8.0);
+        }
+    }
+
+    /// ADDS the kit into `l`, `r` (len <= MAX_BLOCK).
+    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+        let n = l.len().min(r.len());
+        let sr = self.sr;
+        let ns = self.nscale;
+        for i in 0..n {
+            // ---------------- kick ----------------
+            let mut kick = 0.0;
+            if self.kick_amp.level != 0.0 || self.kick_thump.level != 0.0 || !self.kick_head.is_silent() {
+                let f = 58.0 + 30.0 * self.kick_f_env;
+                self.kick_f_env = flush(self.kick_f_env * self.kick_f_k);
+                let a = self.kick_amp.tick();
+                kick = a * sin_turns(self.kick_ph);
+                self.kick_ph = wrap01(self.kick_ph + f / sr);
+                let th = self.kick_thump.tick() * self.rng.bipolar() * ns;
+                let th = self.kick_thump_lp2.tick(self.kick_thump_lp.tick(th));
+                kick += 1.6 * th + 0.4 * self.kick_head.tick(th);
+                if self.kick_amp.level == 0.0 {
+                    self.kick_ph = 0.0;
+                }
+            }
+            let kick = self.kick_dc.tick(kick);
+
+            // ---------------- snare / brushes ----------------
+            let mut wires_in = 0.0;
+            let te = self.tap_env.tick();
+            if te != 0.0 {
+                wires_in += te * self.rng.bipolar();
+            }
+            let tb = self.tap_body.tick();
+            let body_in = if tb != 0.0 { tb * (self.rng.bipolar() * 0.025 + 0.004) } else { 0.0 };
+            // Sweep: a raised-sine swell over its length, band gliding upward then back.
+            let sweep;
+            if self.sweep_env_t < 1.0 {
+                let t = self.sweep_env_t;
+                let shape = sin_turns(0.5 * t.powf(0.7));
+                let env = self.sweep_amp * shape * shape;
+                self.sweep_env_t += 1.0 / (self.sweep_len * sr);
+                let ctr = 2200.0 + 1800.0 * sin_turns(0.5 * t);
+                if (ctr - self.sweep_at).abs() > 20.0 {
+                    self.sweep_bp.set(ctr, 0.8);
+                    self.sweep_at = ctr;
+                }
+                sweep = self.sweep_bp.tick(env * self.rng.bipolar() * ns);
+                wires_in += 0.25 * env * self.rng.bipolar();
+            } else {
+                sweep = self.sweep_bp.tick(0.0);
+            }
+            // Swirl: circular stirring, level and centre follow the stir's angle.
+            let lvl = self.swirl_level.tick();
+            let rate = self.swirl_rate.tick();
+            let mut swirl = 0.0;
+            if lvl > 0.0 || self.swirl_ctr_at >= 0.0 {
+                let s1 = sin_turns(self.swirl_ph);
+                let s2 = sin_turns(self.swirl_ph + 0.17);
+                self.swirl_ph = wrap01(self.swirl_ph + rate / sr);
+                let ctr = 2600.0 + 1100.0 * s1;
+                if (ctr - self.swirl_ctr_at).abs() > 15.0 {
+                    self.swirl_bp.set(ctr, 0.9);
+                    self.swirl_ctr_at = ctr;
+                }
+                let amp = lvl * 0.15 * (0.6 + 0.4 * (0.5 + 0.5 * s2));
+                let x = self.swirl_bp.tick(amp * self.rng.bipolar() * ns);
+                swirl = self.swirl_hp.tick(x);
+                if lvl == 0.0 && swirl == 0.0 && x == 0.0 {
+                    self.swirl_ctr_at = -1.0;
+                    self.swirl_ph = 0.0;
+                }
+            }
+            let body = self.snare_body[0].tick(body_in) * 0.8 + self.snare_body[1].tick(body_in) * 0.45;
+            // The wires also buzz sympathetically with the head.
+            wires_in += 0.4 * body;
+            let wires = self.wires_lp.tick(self.wires_hp.tick(wires_in * ns));
+            let mut snare = wires + 0.55 * body + sweep + swirl;
+
+            // ---------------- cross-stick ----------------
+            let xs_in = self.xs_strike;
+            self.xs_strike = 0.0;
+            let xc = self.xs_click.tick();
+            let click = self.xs_click_hp.tick(if xc != 0.0 { xc * self.rng.bipolar() * ns } else { 0.0 });
+            let wood = self.xs[0].tick(xs_in) * 0.6 + self.xs[1].tick(xs_in) * 0.45 + self.xs[2].tick(xs_in) * 0.25;
+            snare += wood * 0.5 + click;
+
+            // ---------------- ride ----------------
+            let we = self.ride_wash.tick();
+            let wash_in = if we != 0.0 { we * self.rng.bipolar() * ns } else { 0.0 };
+            let strike = self.ride_strike;
+            let bell = self.ride_bell;
+            self.ride_strike = 0.0;
+            self.ride_bell = 0.0;
+            let modal = self.ride.tick(strike, bell, wash_in * WASH_DRIVE, &mut self.rng);
+            let pe = self.ride_ping.tick();
+            let ping = self.ride_ping_bp.tick(if pe != 0.0 { pe * self.rng.bipolar() * ns } else { 0.0 });
+            // Broadband wash between the modal lines, shimmering with the modes' beating.
+            let wash = self.ride_wash_bp.tick(wash_in * (0.6 + 2.0 * modal.abs()));
+            let ride = self.ride_hp.tick(modal * 0.35 + ping + wash);
+
+            // ---------------- hat ----------------
+            let hs = self.hat_strike;
+            self.hat_strike = 0.0;
+            let hn = self.hat_noise.tick();
+            let hc = self.hat_chick.tick();
+            let hnoise = self.hat_hp.tick(if hn != 0.0 { hn * self.rng.bipolar() * ns } else { 0.0 });
+            let chick = self.hat_chick_bp.tick(if hc != 0.0 { hc * self.rng.bipolar() * ns } else { 0.0 });
+            let hat_wash = hn * 0.02 * self.rng.bipolar();
+            let hat = self.hat.tick(hs, 0.0, hat_wash, &mut self.rng) * 0.25 + hnoise + chick;
+
+            // ---------------- crash ----------------
+            let ce = self.crash_wash.tick();
+            let cw = if ce != 0.0 { ce * self.rng.bipolar() * ns } else { 0.0 };
+            let cs = self.crash_strike;
+            self.crash_strike = 0.0;
+            let cmodal = self.crash.tick(cs, 0.0, cw * WASH_DRIVE, &mut self.rng);
+            let crash = self.crash_hp.tick(cmodal * 0.3 + self.crash_bp.tick(cw));
+
+            // ---------------- mix ----------------
+            let parts = [
+                kick * KICK_GAIN,
+                snare * SNARE_GAIN,
+                ride * RIDE_GAIN,
+                hat * HAT_GAIN,
+                crash * CRASH_GAIN,
+            ];
+            let (mut sl, mut sr_) = (0.0, 0.0);
+            for (x, (gl, gr)) in parts.iter().zip(self.pans.iter()) {
+                sl += x * gl;
+                sr_ += x * gr;
+            }
+            l[i] += safety(sl * OUT_GAIN);
+            r[i] += safety(sr_ * OUT_GAIN);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::common::testutil::*;
+    use super::*;
+
+    const ALL: [DrumHit; 8] = [
+        DrumHit::Kick,
+        DrumHit::BrushTap,
+        DrumHit::BrushSweep { length_s: 0.4 },
+        DrumHit::Ride,
+        DrumHit::RideBell,
+        DrumHit::HatFoot,
+        DrumHit::CrossStick,
+        DrumHit::Crash,
+    ];
+
+    fn play(d: &mut Drums, sizes: &[usize], n: usize) -> (Vec<f32>, Vec<f32>) {
+        render_with(n, sizes, |l, r| d.render(l, r))
+    }
+
+    fn single(hit: DrumHit, vel: f32, sr: f32, secs: f32) -> Vec<f32> {
+        let mut d = Drums::new(sr);
+        d.hit(hit, vel);
+        let (l, r) = play(&mut d, &[64], (sr * secs) as usize);
+        l.iter().zip(r.iter()).map(|(a, b)| 0.5 * (a + b)).collect()
+    }
+
+    fn scripted(sr: f32, sizes: &[usize]) -> Vec<f32> {
+        let mut d = Drums::new(sr);
+        let events: [(usize, DrumHit, f32); 10] = [
+            (0, DrumHit::Kick, 0.6),
+            (0, DrumHit::Ride, 0.8),
+            (1500, DrumHit::BrushTap, 0.5),
+            (3001, DrumHit::HatFoot, 0.7),
+            (3001, DrumHit::Ride, 0.6),
+            (4400, DrumHit::BrushSweep { length_s: 0.2 }, 0.7),
+            (6000, DrumHit::CrossStick, 0.9),
+            (7333, DrumHit::RideBell, 0.9),
+            (9000, DrumHit::Crash, 0.8),
+            (9010, DrumHit::Kick, 1.0),
+        ];
+        let total = 16000;
+        let (mut pos, mut ev, mut j) = (0, 0, 0);
+        let mut out = Vec::new();
+        while pos < total {
+            while ev < events.len() && events[ev].0 == pos {
+                d.hit(events[ev].1, events[ev].2);
+                if ev == 2 {
+                    d.set_swirl(0.7, 2.0);
+                }
+                if ev == 7 {
+                    d.set_swirl(0.0, 2.0);
+                }
+                ev += 1;
+            }
+            let next = if ev < events.len() { events[ev].0 } else { total };
+            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
+            j += 1;
+            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
+            d.render(&mut l, &mut r);
+            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
+            pos += s;
+        }
+        out
+    }
+
+    #[test]
+    fn drums_finite_no_subnormals_all_rates() {
+        for sr in RATES {
+            let mut d = Drums::new(sr);
+            d.set_swirl(1.0, 2.0);
+            for h in ALL {
+                d.hit(h, 1.0);
+            }
+            let (l, r) = play(&mut d, &[64], (sr * 0.5) as usize);
+            assert_clean(&l, "drums l");
+            assert_clean(&r, "drums r");
+            assert!(peak(&l) > 0.05);
+            d.set_swirl(0.0, 2.0);
+            let (l, r) = play(&mut d, &[64], (sr * 3.0) as usize);
+            assert_clean(&l, "drums l tail");
+            assert_clean(&r, "drums r tail");
+        }
+    }
+
+    #[test]
+    fn drums_reset_reproduces_output() {
+        let mut d = Drums::new(48000.0);
+        let run = |d: &mut Drums| {
+            d.set_swirl(0.5, 1.5);
+            d.hit(DrumHit::Ride, 0.8);
+            d.hit(DrumHit::Kick, 0.7);
+            let (mut l, r) = play(d, &[64], 5000);
+            d.hit(DrumHit::BrushTap, 0.6);
+            d.hit(DrumHit::Crash, 0.6);
+            let (l2, _) = play(d, &[64], 5000);
+            l.extend(l2);
+            l.extend(r);
+            l
+        };
+        let a = run(&mut d);
+        d.reset();
+        assert_eq!(a, run(&mut d));
+    }
+
+    #[test]
+    fn drums_block_size_independent() {
+        let a = scripted(44100.0, &[64]);
+        assert_eq!(a, scripted(44100.0, &[1, 7, 33]));
+        assert_eq!(a, scripted(44100.0, &[64, 9, 2, 50]));
+    }
+
+    #[test]
+    fn drums_peak_below_one_when_everything_hits() {
+        let mut d = Drums::new(48000.0);
+        d.set_swirl(1.0, 3.0);
+        let mut pk = 0.0f32;
+        for _ in 0..20 {
+            for h in ALL {
+                d.hit(h, 1.0);
+            }
+            let (l, r) = play(&mut d, &[64], 2400);
+            pk = pk.max(peak(&l)).max(peak(&r));
+        }
+        assert!(pk < 1.0, "peak {pk}");
+    }
+
+    #[test]
+    fn drums_levels_moderate() {
+        for h in ALL {
+            let x = single(h, 0.8, 48000.0, 1.0);
+            let p = peak(&x);
+            assert!(p > 0.02 && p < 0.7, "{h:?} peak {p}");
+        }
+    }
+
+    #[test]
+    fn drums_decay_to_exact_silence() {
+        let mut d = Drums::new(44100.0);
+        d.set_swirl(0.8, 1.0);
+        for h in ALL {
+            d.hit(h, 1.0);
+        }
+        play(&mut d, &[64], 44100);
+        d.set_swirl(0.0, 1.0);
+        let (l, r) = play(&mut d, &[64], 44100 * 20);
+        assert!(l[l.len() - 4410..].iter().all(|x| *x == 0.0), "l {}", peak(&l[l.len() - 4410..]));
+        assert!(r[r.len() - 4410..].iter().all(|x| *x == 0.0), "r {}", peak(&r[r.len() - 4410..]));
+    }
+
+    #[test]
+    fn ride_has_energy_above_3khz() {
+        let sr = 48000.0;
+        let x = single(DrumHit::Ride, 0.8, sr, 0.3);
+        let frac = power_fraction_above(&x[480..480 + 8192], sr, 3000.0);
+        assert!(frac > 0.4, "ride fraction above 3 kHz {frac}");
+    }
+
+    #[test]
+    fn kick_is_mostly_below_200hz() {
+        let sr = 48000.0;
+        let x = single(DrumHit::Kick, 0.8, sr, 0.3);
+        let frac_hi = power_fraction_above(&x[..8192], sr, 200.0);
+        assert!(frac_hi < 0.2, "kick fraction above 200 Hz {frac_hi}");
+    }
+
+    #[test]
+    fn brush_tap_has_wire_band_and_body() {
+        let sr = 48000.0;
+        let x = single(DrumHit::BrushTap, 0.8, sr, 0.2);
+        let seg = &x[..4096];
+        let above_2k = power_fraction_above(seg, sr, 2000.0);
+        let above_6k = power_fraction_above(seg, sr, 6000.0);
+        let wires = above_2k - above_6k;
+        assert!(wires > 0.3, "wire band (2-6 kHz) fraction {wires}");
+        let below_400 = 1.0 - power_fraction_above(seg, sr, 400.0);
+        assert!(below_400 > 0.02, "no body tone: {below_400}");
+    }
+
+    #[test]
+    fn hat_chick_is_short() {
+        let sr = 48000.0;
+        let x = single(DrumHit::HatFoot, 0.8, sr, 0.5);
+        let early = rms(&x[..2400]);
+        let late = rms(&x[9600..14400]); // 200-300 ms
+        assert!(late < early * 0.01, "early {early} late {late}");
+    }
+
+    #[test]
+    fn ride_rings_for_seconds() {
+        let sr = 48000.0;
+        let x = single(DrumHit::Ride, 0.8, sr, 3.0);
+        let early = rms(&x[2400..7200]);
+        let at2s = rms(&x[96000..100800]);
+        // (a sampled GM ride is ~50 dB down by 2 s; ours shimmers a little longer)
+        assert!(at2s > early * 0.004, "ride died too soon: {early} -> {at2s}");
+        assert!(at2s < early * 0.5, "ride does not decay: {early} -> {at2s}");
+    }
+}
