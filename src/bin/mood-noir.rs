@@ -1,0 +1,218 @@
+//! `mood-noir`: the command-line renderer. Renders the same engine the plugin runs into a WAV
+//! file, bit-identical for identical arguments.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use mood_noir::engine::{Quantize, Settings, TempoMode};
+use mood_noir::preset::{self, Preset};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mood-noir",
+    version,
+    about = "Scores a scene from its light: renders the Mood Noir band offline"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TempoArg {
+    Host,
+    Mood,
+    Fixed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum QuantizeArg {
+    Beat,
+    Bar,
+    TwoBars,
+    FourBars,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render music to a WAV file.
+    Render {
+        /// Length in seconds.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Output WAV (32-bit float stereo).
+        #[arg(long)]
+        out: PathBuf,
+        /// A preset: a JSON file, or a factory scene id (see `mood-noir presets`).
+        #[arg(long)]
+        preset: Option<String>,
+        /// Valence -1..1 (overrides the preset).
+        #[arg(long, allow_negative_numbers = true)]
+        valence: Option<f32>,
+        /// Arousal 0..1 (overrides the preset).
+        #[arg(long)]
+        arousal: Option<f32>,
+        /// Tension 0..1 (overrides the preset).
+        #[arg(long)]
+        tension: Option<f32>,
+        /// Sample rate in Hz.
+        #[arg(long, default_value_t = 48000, value_parser = clap::value_parser!(u32).range(8000..=384000))]
+        sample_rate: u32,
+        /// Seed of every musical choice (overrides the preset).
+        #[arg(long)]
+        seed: Option<u32>,
+        /// Tempo mode (offline there is no host: "host" follows the mood).
+        #[arg(long, value_enum)]
+        tempo_mode: Option<TempoArg>,
+        /// Tempo in BPM; implies --tempo-mode fixed.
+        #[arg(long)]
+        tempo: Option<f32>,
+        /// Swing 0..1.
+        #[arg(long)]
+        swing: Option<f32>,
+        /// Where harmonic changes land.
+        #[arg(long, value_enum)]
+        quantize: Option<QuantizeArg>,
+        /// Processing block size in samples (the result does not depend on it).
+        #[arg(long, default_value_t = 512)]
+        block_size: usize,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List the factory scene presets.
+    Presets,
+}
+
+fn finite_in(name: &str, v: f32, lo: f32, hi: f32) -> Result<f32, String> {
+    if v.is_finite() && (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("--{name} must be between {lo} and {hi}, got {v}"))
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mood-noir: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Presets => {
+            for (id, _) in preset::FACTORY {
+                let p = preset::factory(id).expect("factory presets parse");
+                println!("{id:20} {}: {}", p.name, p.description);
+            }
+            Ok(())
+        }
+        Command::Render {
+            seconds,
+            out,
+            preset: preset_arg,
+            valence,
+            arousal,
+            tension,
+            sample_rate,
+            seed,
+            tempo_mode,
+            tempo,
+            swing,
+            quantize,
+            block_size,
+            quiet,
+        } => {
+            if !(seconds.is_finite() && seconds > 0.0 && seconds <= 6.0 * 3600.0) {
+                return Err(format!(
+                    "--seconds must be between 0 and 21600, got {seconds}"
+                ));
+            }
+            let mut s = match preset_arg {
+                None => Settings::default(),
+                Some(p) => {
+                    let path = PathBuf::from(&p);
+                    if path.exists() {
+                        Preset::load(&path)
+                            .map_err(|e| format!("{}: {e}", path.display()))?
+                            .settings
+                    } else if let Some(f) = preset::factory(&p) {
+                        f.settings
+                    } else {
+                        return Err(format!(
+                            "no preset file or factory scene named {p:?} (try `mood-noir presets`)"
+                        ));
+                    }
+                }
+            };
+            if let Some(v) = valence {
+                s.mood.valence = finite_in("valence", v, -1.0, 1.0)?;
+            }
+            if let Some(v) = arousal {
+                s.mood.arousal = finite_in("arousal", v, 0.0, 1.0)?;
+            }
+            if let Some(v) = tension {
+                s.mood.tension = finite_in("tension", v, 0.0, 1.0)?;
+            }
+            if let Some(v) = seed {
+                s.seed = v;
+            }
+            if let Some(m) = tempo_mode {
+                s.tempo_mode = match m {
+                    TempoArg::Host => TempoMode::Host,
+                    TempoArg::Mood => TempoMode::Mood,
+                    TempoArg::Fixed => TempoMode::Fixed,
+                };
+            }
+            if let Some(t) = tempo {
+                s.fixed_tempo_bpm = finite_in("tempo", t, 30.0, 300.0)?;
+                s.tempo_mode = TempoMode::Fixed;
+            }
+            if let Some(v) = swing {
+                s.swing = finite_in("swing", v, 0.0, 1.0)?;
+            }
+            if let Some(q) = quantize {
+                s.quantize = match q {
+                    QuantizeArg::Beat => Quantize::Beat,
+                    QuantizeArg::Bar => Quantize::Bar,
+                    QuantizeArg::TwoBars => Quantize::TwoBars,
+                    QuantizeArg::FourBars => Quantize::FourBars,
+                };
+            }
+            let total = (seconds * sample_rate as f64).round() as u64;
+            let bar = if quiet {
+                ProgressBar::hidden()
+            } else {
+                let b = ProgressBar::new(total);
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} rendering [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                b
+            };
+            let audio = mood_noir::cli::render(&s, sample_rate, seconds, block_size, |d| {
+                bar.set_position(d)
+            });
+            bar.finish_and_clear();
+            mood_noir::cli::write_wav(&out, sample_rate, &audio)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            let peak = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            if !quiet {
+                eprintln!(
+                    "wrote {} ({seconds} s, {sample_rate} Hz, peak {:.1} dBFS)",
+                    out.display(),
+                    20.0 * peak.max(1e-9).log10()
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,692 @@
+//! The composer: decides, one beat at a time, what the bass, drums and keys play, from the
+//! form, the committed mood, the seed and the beat's position. Runs on the audio thread inside
+//! the engine; all state is fixed-size and `reset()` makes it replay identically.
+//!
+//! Determinism: every random choice draws from a stream keyed by (seed, beat or bar, part), so
+//! the notes at a timeline position depend only on that position, the seed, the mood history
+//! and (for voice leading) the notes just before it.
+
+pub mod events;
+pub mod harmony;
+
+use crate::dsp::Rng;
+use crate::mood::Mood;
+use crate::voices::DrumHit;
+use events::{Event, EventKind, EventQueue};
+use harmony::{colour, rootless_voicing, Chord, Form};
+
+/// Beats per bar: the band plays in 4/4.
+pub const BEATS_PER_BAR: u64 = 4;
+/// Form changes land on 4-bar phrase boundaries.
+const PHRASE_BEATS: u64 = 16;
+
+/// Random stream ids, one per decision family.
+const S_COLOUR: u64 = 1;
+const S_BASS: u64 = 2;
+const S_DRUMS: u64 = 3;
+const S_KEYS: u64 = 4;
+const S_KEYS_BAR: u64 = 5;
+
+/// Keys the band may play in (tonic pitch classes of dark, horn- and bass-friendly minor keys:
+/// C, F, G, D, Bb, Eb minor), chosen by the seed.
+const KEYS: [i32; 6] = [0, 5, 7, 2, 10, 3];
+
+/// Everything a beat's plan needs to know about the moment, from the engine.
+#[derive(Clone, Copy, Debug)]
+pub struct BeatContext {
+    /// The live (glided) mood; committed on the quantize grid.
+    pub mood: Mood,
+    /// Current tempo in BPM (for swing ratio, humanisation in ms and sweep lengths).
+    pub tempo_bpm: f64,
+    /// Swing amount 0 (straight) .. 1 (the tempo's natural jazz swing).
+    pub swing: f32,
+    /// Harmonic/rhythmic changes happen only on multiples of this many beats.
+    pub quantize_beats: u64,
+}
+
+/// The swing ratio (long:short eighth) jazz drummers play at a tempo: up to 3.5:1 at ballad
+/// tempi, about 2:1 (triplet) near 120 BPM, falling to 1:1 near 300 BPM where the short note
+/// bottoms out near 100 ms (Friberg & Sundstrom 2002). `amount` scales from straight.
+pub fn swing_ratio(tempo_bpm: f64, amount: f32) -> f64 {
+    let beat_s = 60.0 / tempo_bpm.clamp(20.0, 400.0);
+    let natural = (1.0 + (beat_s - 0.2) * 3.2).clamp(1.0, 3.5);
+    1.0 + amount.clamp(0.0, 1.0) as f64 * (natural - 1.0)
+}
+
+/// Where the swung off-beat eighth falls inside the beat (0.5 straight, 0.667 triplet).
+pub fn swing_offbeat(tempo_bpm: f64, amount: f32) -> f64 {
+    let r = swing_ratio(tempo_bpm, amount);
+    r / (1.0 + r)
+}
+
+/// A comping rhythm: (start beat in bar, held beats); starts at x.5 are swung off-beats.
+type Comp = &'static [(f64, f64)];
+const COMP_SPARSE: [Comp; 4] = [
+    &[(0.0, 3.6)],
+    &[(0.0, 1.8), (2.0, 1.7)],
+    &[(1.5, 2.3)],
+    &[(0.0, 2.6), (3.5, 0.4)],
+];
+const COMP_MEDIUM: [Comp; 5] = [
+    &[(0.0, 1.3), (1.5, 0.4)],
+    &[(1.5, 0.8), (3.5, 0.4)],
+    &[(0.0, 0.6), (2.5, 1.2)],
+    &[(0.5, 0.4), (2.0, 1.2)],
+    &[(1.5, 0.3), (2.5, 1.3)],
+];
+const COMP_BUSY: [Comp; 4] = [
+    &[(0.0, 0.3), (1.5, 0.3), (2.5, 0.3), (3.5, 0.4)],
+    &[(0.5, 0.3), (1.5, 0.3), (3.0, 0.8)],
+    &[(0.0, 0.4), (1.0, 0.3), (2.5, 0.4), (3.5, 0.4)],
+    &[(0.0, 0.6), (1.5, 0.4), (3.0, 0.3), (3.5, 0.4)],
+];
+
+/// Display of what the band is playing now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NowPlaying {
+    /// The chord of the latest planned beat.
+    pub chord: Chord,
+    /// The form being played.
+    pub form: Form,
+    /// Bar within the form (0-based).
+    pub bar_in_form: u64,
+}
+
+/// The composer. See the module docs.
+pub struct Composer {
+    /// The user's seed: picks the key and every random stream.
+    seed: u64,
+    /// A new seed waiting for the next phrase boundary (so the key never changes mid-phrase).
+    pending_seed: Option<u64>,
+    /// Tonic pitch class.
+    key: i32,
+    /// The form in play (changes on phrase boundaries).
+    form: Form,
+    /// The mood the music is following (committed on the quantize grid).
+    committed: Mood,
+    /// False until the first beat after a reset commits a mood and picks a form.
+    started: bool,
+    /// Last bass note played (MIDI), 0 after a reset.
+    last_bass: i32,
+    /// Direction the walking line is moving (+1 up, -1 down).
+    bass_dir: i32,
+    /// Centre pitch of the last piano voicing, for voice leading.
+    keys_centre: f32,
+    /// Events waiting to be played.
+    pub queue: EventQueue,
+    /// What is playing now (for the editor and the CLI).
+    pub now: NowPlaying,
+}
+
+impl Composer {
+    /// A composer for `seed` (allocates its event queue).
+    pub fn new(seed: u64) -> Self {
+        let mut c = Self {
+            seed,
+            pending_seed: None,
+            key: 0,
+            form: Form::MinorTwoFiveOne,
+            committed: Mood::NEUTRAL,
+            started: false,
+            last_bass: 0,
+            bass_dir: 1,
+            keys_centre: 62.0,
+            queue: EventQueue::new(),
+            now: NowPlaying {
+                chord: Form::MinorTwoFiveOne.written(0, 0),
+                form: Form::MinorTwoFiveOne,
+                bar_in_form: 0,
+            },
+        };
+        c.reset(seed);
+        c
+    }
+
+    /// Forget everything (a new seed, a jump on the timeline); no allocation.
+    pub fn reset(&mut self, seed: u64) {
+        self.seed = seed;
+        self.pending_seed = None;
+        self.key = KEYS[(seed % KEYS.len() as u64) as usize];
+        self.form = Form::MinorTwoFiveOne;
+        self.committed = Mood::NEUTRAL;
+        self.started = false;
+        self.last_bass = 0;
+        self.bass_dir = 1;
+        self.keys_centre = 62.0;
+        self.queue.clear();
+    }
+
+    /// Asks for a new seed; it takes effect at the next 4-bar phrase.
+    pub fn change_seed(&mut self, seed: u64) {
+        self.pending_seed = (seed != self.seed).then_some(seed);
+    }
+
+    /// Sets the mood to follow before the first beat (after a reset or a jump).
+    pub fn set_committed(&mut self, mood: Mood) {
+        self.committed = mood.sanitized();
+    }
+
+    /// The mood the music currently follows.
+    pub fn committed_mood(&self) -> Mood {
+        self.committed
+    }
+
+    /// The key's tonic pitch class.
+    pub fn key(&self) -> i32 {
+        self.key
+    }
+
+    /// The coloured chord sounding at (absolute) `beat` under the current form and mood.
+    pub fn chord_at(&self, beat: u64) -> Chord {
+        let bar = beat / BEATS_PER_BAR;
+        let half_in_form = (bar % self.form.bars()) * 2 + (beat % BEATS_PER_BAR) / 2;
+        let written = self.form.written(half_in_form, self.key);
+        let half_abs = beat / 2;
+        let mut rng = Rng::from_parts(self.seed, half_abs, S_COLOUR);
+        colour(
+            written,
+            self.committed.valence,
+            self.committed.tension,
+            &mut rng,
+        )
+    }
+
+    /// Plans beat number `beat` (absolute, from the timeline origin): pushes its events into
+    /// the queue at absolute beat times in `[beat, beat + 1)` (note-offs may be later).
+    pub fn plan_beat(&mut self, beat: u64, ctx: &BeatContext) {
+        let q = ctx.quantize_beats.max(1);
+        if !self.started || beat % q == 0 {
+            self.committed = ctx.mood.sanitized();
+        }
+        if !self.started || beat % PHRASE_BEATS == 0 {
+            if let Some(seed) = self.pending_seed.take() {
+                self.seed = seed;
+                self.key = KEYS[(seed % KEYS.len() as u64) as usize];
+            }
+            let m = self.committed;
+            self.form = Form::for_mood(m.valence, m.arousal, m.tension);
+        }
+        self.started = true;
+
+        let chord = self.chord_at(beat);
+        self.now = NowPlaying {
+            chord,
+            form: self.form,
+            bar_in_form: (beat / BEATS_PER_BAR) % self.form.bars(),
+        };
+        let sw = swing_offbeat(ctx.tempo_bpm, ctx.swing);
+        // Milliseconds to beats at this tempo.
+        let ms = ctx.tempo_bpm / 60_000.0;
+        self.plan_bass(beat, chord, sw, ms);
+        self.plan_drums(beat, ctx, sw, ms);
+        self.plan_keys(beat, sw, ms);
+    }
+
+    fn push(&mut self, beat: f64, kind: EventKind) {
+        self.queue.push(Event { beat, kind });
+    }
+
+    /// Nearest MIDI note of pitch class `pc` to `near`, kept inside the upright's range.
+    fn bass_note(pc: i32, near: i32) -> i32 {
+        let mut n = 36 + (pc - 36).rem_euclid(12); // C2..B2
+        while n + 6 < near {
+            n += 12;
+        }
+        while n - 6 > near {
+            n -= 12;
+        }
+        while n < 31 {
+            n += 12;
+        }
+        while n > 55 {
+            n -= 12;
+        }
+        n
+    }
+
+    fn plan_bass(&mut self, beat: u64, chord: Chord, sw: f64, ms: f64) {
+        let m = self.committed;
+        let mut rng = Rng::from_parts(self.seed, beat, S_BASS);
+        let b = beat % BEATS_PER_BAR;
+        let t0 = beat as f64 + rng.range(0.0, 6.0) as f64 * ms;
+        let near = if self.last_bass == 0 {
+            40
+        } else {
+            self.last_bass
+        };
+        let accent = if b == 0 { 0.12 } else { 0.0 };
+        let vel = (0.55 + 0.3 * m.arousal + accent + rng.gauss(0.03)).clamp(0.2, 1.0);
+        let next = self.chord_at(beat + 1);
+        let chord_starts = b % 2 == 0 && (b == 0 || self.chord_at(beat - 1) != chord);
+        let change_next = next != chord;
+
+        if self.form.pedal() {
+            // Pedal point on the key's fifth: a dotted, throbbing figure.
+            let pedal = Self::bass_note(self.key + 7, 40);
+            if b % 2 == 0 || m.tension > 0.85 {
+                self.push(
+                    t0,
+                    EventKind::BassOn {
+                        note: pedal as u8,
+                        velocity: vel,
+                    },
+                );
+                self.last_bass = pedal;
+                if m.tension > 0.6 && rng.chance(0.5) {
+                    self.push(
+                        beat as f64 + sw + 1.0,
+                        EventKind::BassOn {
+                            note: pedal as u8,
+                            velocity: vel * 0.6,
+                        },
+                    );
+                }
+            }
+            return;
+        }
+
+        let two_feel = m.arousal < 0.3;
+        if two_feel && b % 2 == 1 {
+            return;
+        }
+        let note = if b == 0 || chord_starts {
+            Self::bass_note(chord.root, near)
+        } else if change_next || (two_feel && b == 2) {
+            // Approach the next root chromatically (from above or below) or from its fifth.
+            let target = Self::bass_note(next.root, near);
+            match rng.below(3) {
+                0 => target + 7 - 12 * ((target + 7 > 55) as i32),
+                1 => target - 1,
+                _ => target + 1,
+            }
+        } else {
+            // A chord tone in the line's direction, close to the last note.
+            let tones = chord.quality.bass_tones();
+            let mut best = near;
+            let mut best_score = f32::MAX;
+            for &iv in tones.iter().skip(1) {
+                for oct in [-12, 0, 12] {
+                    let n = Self::bass_note(chord.root + iv, near) + oct;
+                    if !(31..=55).contains(&n) || n == near {
+                        continue;
+                    }
+                    let step = (n - near) as f32;
+                    let wrong_way = if step.signum() as i32 != self.bass_dir {
+                        4.0
+                    } else {
+                        0.0
+                    };
+                    let score = step.abs() + wrong_way + rng.range(0.0, 3.0);
+                    if score < best_score {
+                        best_score = score;
+                        best = n;
+                    }
+                }
+            }
+            best
+        };
+        let note = note.clamp(28, 60);
+        if note > 50 {
+            self.bass_dir = -1;
+        } else if note < 36 {
+            self.bass_dir = 1;
+        } else if note != near && rng.chance(0.2) {
+            self.bass_dir = -self.bass_dir;
+        }
+        self.push(
+            t0,
+            EventKind::BassOn {
+                note: note as u8,
+                velocity: vel,
+            },
+        );
+        self.last_bass = note;
+        // A ghosted "skip" note on the swung off-beat, more often when the band is hot.
+        if !two_feel && b % 2 == 1 && rng.chance(0.25 * m.arousal) {
+            self.push(
+                beat as f64 + sw,
+                EventKind::BassOn {
+                    note: note as u8,
+                    velocity: vel * 0.45,
+                },
+            );
+        }
+        // Tense, agitated moods clip the notes short.
+        if m.tension > 0.65 && m.arousal > 0.5 && rng.chance(0.5) {
+            self.push(beat as f64 + 0.55, EventKind::BassOff);
+        }
+    }
+
+    fn plan_drums(&mut self, beat: u64, ctx: &BeatContext, sw: f64, ms: f64) {
+        let m = self.committed;
+        let mut rng = Rng::from_parts(self.seed, beat, S_DRUMS);
+        let b = beat % BEATS_PER_BAR;
+        let t0 = beat as f64;
+        let dyn_ = 0.45 + 0.45 * m.arousal;
+        let ride = m.arousal >= 0.45;
+        let backbeat = b % 2 == 1;
+        let late = |rng: &mut Rng| rng.range(0.0, 5.0) as f64 * ms;
+        let jit = |rng: &mut Rng| rng.gauss(0.04);
+
+        if b == 0 {
+            let level = if ride { 0.0 } else { 0.25 + 0.4 * m.arousal };
+            let rate = ctx.tempo_bpm as f32 / 60.0;
+            self.push(
+                t0,
+                EventKind::Swirl {
+                    level,
+                    rate_hz: rate,
+                },
+            );
+        }
+        if ride {
+            let v = dyn_ * if backbeat { 0.85 } else { 0.7 };
+            self.push(
+                t0 + late(&mut rng),
+                EventKind::Drum {
+                    hit: DrumHit::Ride,
+                    velocity: (v + jit(&mut rng)).clamp(0.1, 1.0),
+                },
+            );
+            if backbeat {
+                // The skip note of "ding, ding-a ding": lines up with the swung off-beat.
+                self.push(
+                    t0 + sw,
+                    EventKind::Drum {
+                        hit: DrumHit::Ride,
+                        velocity: (dyn_ * 0.5 + jit(&mut rng)).clamp(0.1, 1.0),
+                    },
+                );
+            }
+        } else {
+            if backbeat {
+                self.push(
+                    t0 + late(&mut rng),
+                    EventKind::Drum {
+                        hit: DrumHit::BrushTap,
+                        velocity: (dyn_ * 0.75 + jit(&mut rng)).clamp(0.1, 1.0),
+                    },
+                );
+                self.push(
+                    t0 + sw,
+                    EventKind::Drum {
+                        hit: DrumHit::BrushTap,
+                        velocity: (dyn_ * 0.35 + jit(&mut rng)).clamp(0.05, 1.0),
+                    },
+                );
+            } else {
+                let beat_s = 60.0 / ctx.tempo_bpm as f32;
+                self.push(
+                    t0,
+                    EventKind::Drum {
+                        hit: DrumHit::BrushSweep {
+                            length_s: beat_s * 0.9,
+                        },
+                        velocity: (dyn_ * 0.6).clamp(0.1, 1.0),
+                    },
+                );
+            }
+        }
+        if backbeat && m.arousal > 0.12 {
+            self.push(
+                t0 + late(&mut rng),
+                EventKind::Drum {
+                    hit: DrumHit::HatFoot,
+                    velocity: (0.35 + 0.4 * m.arousal + jit(&mut rng)).clamp(0.1, 1.0),
+                },
+            );
+        }
+        // Feathered kick: all four beats, barely heard, once the band is moving.
+        if m.arousal > 0.35 || b == 0 {
+            let v = if m.arousal > 0.35 {
+                0.2 + 0.25 * m.arousal
+            } else {
+                0.25
+            };
+            self.push(
+                t0,
+                EventKind::Drum {
+                    hit: DrumHit::Kick,
+                    velocity: v + jit(&mut rng).abs(),
+                },
+            );
+        }
+        // Snare chatter on the off-beats; cross-stick more with tension.
+        if rng.chance(0.06 + 0.3 * m.arousal) {
+            let hit = if rng.chance(m.tension * 0.8) {
+                DrumHit::CrossStick
+            } else {
+                DrumHit::BrushTap
+            };
+            self.push(
+                t0 + sw,
+                EventKind::Drum {
+                    hit,
+                    velocity: (0.2 + 0.3 * m.arousal + jit(&mut rng)).clamp(0.05, 1.0),
+                },
+            );
+        }
+        // Phrase-end fill: brush triplets into the next phrase.
+        let bar = beat / BEATS_PER_BAR;
+        if bar % 4 == 3 && b == 3 && rng.chance(0.3 + 0.6 * m.arousal) {
+            for i in 0..3 {
+                let v = (0.3 + 0.15 * i as f32) * dyn_;
+                self.push(
+                    t0 + i as f64 / 3.0,
+                    EventKind::Drum {
+                        hit: DrumHit::BrushTap,
+                        velocity: v.clamp(0.05, 1.0),
+                    },
+                );
+            }
+        }
+        // Top of the form: a crash with the kick when the band is hot.
+        if b == 0 && bar % self.form.bars() == 0 && m.arousal > 0.6 {
+            self.push(
+                t0,
+                EventKind::Drum {
+                    hit: DrumHit::Crash,
+                    velocity: 0.35 + 0.3 * m.arousal,
+                },
+            );
+            self.push(
+                t0,
+                EventKind::Drum {
+                    hit: DrumHit::Kick,
+                    velocity: 0.5 + 0.3 * m.arousal,
+                },
+            );
+        }
+    }
+
+    fn plan_keys(&mut self, beat: u64, sw: f64, ms: f64) {
+        let m = self.committed;
+        let bar = beat / BEATS_PER_BAR;
+        let b = (beat % BEATS_PER_BAR) as f64;
+        // The bar's rhythm is chosen once per bar (keyed by bar), so every beat agrees.
+        let mut bar_rng = Rng::from_parts(self.seed, bar, S_KEYS_BAR);
+        let rest_p = 0.18 * (1.0 - m.arousal);
+        if bar_rng.chance(rest_p) {
+            return;
+        }
+        let pattern: Comp = if m.arousal < 0.3 {
+            COMP_SPARSE[bar_rng.below(COMP_SPARSE.len() as u32) as usize]
+        } else if m.arousal < 0.65 {
+            COMP_MEDIUM[bar_rng.below(COMP_MEDIUM.len() as u32) as usize]
+        } else {
+            COMP_BUSY[bar_rng.below(COMP_BUSY.len() as u32) as usize]
+        };
+        let mut rng = Rng::from_parts(self.seed, beat, S_KEYS);
+        for &(start, dur) in pattern {
+            if start < b || start >= b + 1.0 {
+                continue;
+            }
+            let whole = start.floor();
+            let offbeat = start - whole > 0.25;
+            let t = bar as f64 * 4.0 + whole + if offbeat { sw } else { 0.0 };
+            let t = t + rng.range(0.0, 8.0) as f64 * ms;
+            // An anticipation on the last off-beat pushes the next bar's chord.
+            let chord_beat = if start >= 3.5 {
+                (bar + 1) * 4
+            } else {
+                bar * 4 + whole as u64
+            };
+            let chord = self.chord_at(chord_beat);
+            let target = 60.0 + 5.0 * m.valence + 0.35 * (self.keys_centre - 60.0);
+            let v = rootless_voicing(chord, target, m.tension);
+            self.keys_centre = v.centre();
+            let base_vel = 0.35 + 0.35 * m.arousal + if offbeat { 0.08 } else { 0.0 };
+            // Keep each hit's release before the bar line so it never cuts the next strike.
+            let end = (t + dur).min(bar as f64 * 4.0 + 3.95);
+            for (i, &n) in v.as_slice().iter().enumerate() {
+                // Roll the voicing a few milliseconds, top voice a little louder.
+                let tn =
+                    t + i as f64 * rng.range(2.0, 6.0) as f64 * ms * (1.0 - m.arousal as f64 * 0.7);
+                let vel = (base_vel + rng.gauss(0.03) + if i + 1 == v.len { 0.06 } else { 0.0 })
+                    .clamp(0.1, 1.0);
+                self.push(
+                    tn,
+                    EventKind::KeysOn {
+                        note: n,
+                        velocity: vel,
+                    },
+                );
+                self.push(end.max(tn + 0.05), EventKind::KeysOff { note: n });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(mood: Mood) -> BeatContext {
+        BeatContext {
+            mood,
+            tempo_bpm: 120.0,
+            swing: 1.0,
+            quantize_beats: 4,
+        }
+    }
+
+    fn play(seed: u64, mood: Mood, beats: u64) -> Vec<Event> {
+        let mut c = Composer::new(seed);
+        let mut out = Vec::new();
+        for beat in 0..beats {
+            c.plan_beat(beat, &ctx(mood));
+            while let Some(e) = c.queue.pop_due(beat as f64 + 0.999) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn swing_follows_tempo() {
+        // 60 BPM: natural ratio clamps at 3.5 -> off-beat at 3.5/4.5 = 0.778 of the beat.
+        assert!((swing_offbeat(60.0, 1.0) - 3.5 / 4.5).abs() < 1e-9);
+        // 120 BPM: 1 + 0.3 * 3.2 = 1.96:1, close to the 2:1 triplet.
+        assert!((swing_ratio(120.0, 1.0) - 1.96).abs() < 1e-9);
+        // 300 BPM: even eighths; and amount 0 is straight at any tempo.
+        assert!((swing_offbeat(300.0, 1.0) - 0.5).abs() < 1e-9);
+        assert!((swing_offbeat(90.0, 0.0) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn same_seed_same_notes_other_seed_other_notes() {
+        let a = play(3, Mood::NEUTRAL, 64);
+        let b = play(3, Mood::NEUTRAL, 64);
+        let c = play(4, Mood::NEUTRAL, 64);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn walking_bass_lands_on_roots_at_chord_changes() {
+        let mood = Mood {
+            valence: -0.4,
+            arousal: 0.5,
+            tension: 0.2,
+        };
+        let mut c = Composer::new(0);
+        for beat in 0..64u64 {
+            c.plan_beat(beat, &ctx(mood));
+            let chord = c.chord_at(beat);
+            let mut first_bass = None;
+            while let Some(e) = c.queue.pop_due(beat as f64 + 0.999) {
+                if let EventKind::BassOn { note, .. } = e.kind {
+                    first_bass.get_or_insert(note);
+                }
+            }
+            if beat % 4 == 0 {
+                let n = first_bass.expect("bass plays beat 1");
+                assert_eq!(
+                    (n as i32 - chord.root).rem_euclid(12),
+                    0,
+                    "beat {beat}: {n} over {chord:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn arousal_raises_density() {
+        let count = |a: f32| {
+            play(
+                9,
+                Mood {
+                    valence: -0.3,
+                    arousal: a,
+                    tension: 0.3,
+                },
+                64,
+            )
+            .len()
+        };
+        let calm = count(0.1);
+        let hot = count(0.9);
+        assert!(hot as f32 > calm as f32 * 1.3, "calm {calm} hot {hot}");
+    }
+
+    #[test]
+    fn mood_commits_only_on_the_grid() {
+        let mut c = Composer::new(1);
+        let calm = Mood {
+            valence: -0.5,
+            arousal: 0.2,
+            tension: 0.1,
+        };
+        let hot = Mood {
+            valence: 0.6,
+            arousal: 0.9,
+            tension: 0.8,
+        };
+        let mut cx = ctx(calm);
+        cx.quantize_beats = 8;
+        c.plan_beat(0, &cx);
+        cx.mood = hot;
+        for beat in 1..8 {
+            c.plan_beat(beat, &cx);
+            assert_eq!(c.committed_mood(), calm, "beat {beat}");
+        }
+        c.plan_beat(8, &cx);
+        assert_eq!(c.committed_mood(), hot);
+    }
+
+    #[test]
+    fn queue_never_overflows_in_a_busy_hour() {
+        let mut c = Composer::new(5);
+        let hot = Mood {
+            valence: -0.8,
+            arousal: 1.0,
+            tension: 1.0,
+        };
+        for beat in 0..(60 * 200) {
+            c.plan_beat(beat, &ctx(hot));
+            while c.queue.pop_due(beat as f64 + 0.999).is_some() {}
+        }
+        assert_eq!(c.queue.dropped, 0);
+        assert!(c.queue.len() < 64);
+    }
+}

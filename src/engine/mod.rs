@@ -1,0 +1,448 @@
+//! The engine: clock, mood, composer, voices and mixer rendering into plain `&mut [f32]`.
+//! It knows nothing of plugin frameworks: the plugin, the CLI, the tests and the benches all
+//! drive this same code. `Engine::new` allocates everything; `process` and `reset` never do.
+
+pub mod mixer;
+pub mod settings;
+
+use crate::composer::events::EventKind;
+use crate::composer::{BeatContext, Composer, NowPlaying, BEATS_PER_BAR};
+use crate::dsp::MAX_BLOCK;
+use crate::mood::{Mood, MoodGlide};
+use crate::voices::{Drums, Keys, UprightBass};
+use mixer::Mixer;
+pub use settings::{Levels, MoodSource, Quantize, Settings, TempoMode};
+
+/// Control-rate period in samples: mood glide, tempo glide and timbre updates happen on
+/// multiples of this (counted from the last reset or jump), so the output does not depend on
+/// how the host slices its blocks.
+pub const CONTROL_PERIOD: usize = 32;
+/// Mood glide time constant for timbre and mix (seconds).
+const MOOD_GLIDE_S: f32 = 0.6;
+/// Tempo glide time constant in mood-driven mode (seconds).
+const TEMPO_GLIDE_S: f32 = 1.5;
+
+/// What the host says about its transport at the start of a block.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HostTransport {
+    /// The host's transport is rolling.
+    pub playing: bool,
+    /// Host tempo in BPM, if known.
+    pub tempo_bpm: Option<f64>,
+    /// Host position in quarter notes, if known.
+    pub pos_beats: Option<f64>,
+    /// Host position in samples, if known.
+    pub pos_samples: Option<i64>,
+}
+
+/// The engine. See the module docs.
+pub struct Engine {
+    /// Sample rate in Hz.
+    sample_rate: f32,
+    /// Current settings (sanitized).
+    settings: Settings,
+    /// Mood coming from the light (OSC, cue sheets, sidechain), if any has arrived.
+    light_mood: Option<Mood>,
+    /// The live mood gliding toward the blended target.
+    glide: MoodGlide,
+    /// The composer and its event queue.
+    composer: Composer,
+    /// Upright bass voice.
+    bass: UprightBass,
+    /// Rhodes/piano voice.
+    keys: Keys,
+    /// Brushed kit.
+    drums: Drums,
+    /// The mix bus.
+    mixer: Mixer,
+    /// Scratch buffers: (left, right) per instrument.
+    scratch: [[[f32; MAX_BLOCK]; 2]; mixer::CHANNELS],
+    /// Beat position at the start of the current control tick.
+    tick_beat: f64,
+    /// Samples rendered since the start of the current control tick.
+    tick_pos: usize,
+    /// Beats per sample during this tick.
+    beats_per_sample: f64,
+    /// Current tempo in BPM.
+    tempo: f64,
+    /// The next beat the composer has to plan.
+    next_plan_beat: u64,
+    /// Host sample position expected at the next block (for jump detection); `None` while
+    /// the host is not playing.
+    expected_host_pos: Option<i64>,
+    /// The host's tempo as last reported (also while stopped).
+    host_tempo: Option<f64>,
+    /// Total samples rendered since the last reset (for the CLI and tests).
+    samples_rendered: u64,
+    /// Timeline jumps detected since the last reset.
+    jumps: u64,
+    /// Note events played since the last reset (a density measure for tests and the monitor).
+    events_played: u64,
+}
+
+impl Engine {
+    /// An engine at `sample_rate` with `settings`; allocates everything it will ever need.
+    pub fn new(sample_rate: f32, settings: Settings) -> Self {
+        let settings = settings.sanitized();
+        let mut e = Self {
+            sample_rate,
+            settings,
+            light_mood: None,
+            glide: MoodGlide::new(settings.mood, MOOD_GLIDE_S, CONTROL_PERIOD, sample_rate),
+            composer: Composer::new(settings.seed as u64),
+            bass: UprightBass::new(sample_rate),
+            keys: Keys::new(sample_rate),
+            drums: Drums::new(sample_rate),
+            mixer: Mixer::new(sample_rate),
+            scratch: [[[0.0; MAX_BLOCK]; 2]; mixer::CHANNELS],
+            tick_beat: 0.0,
+            tick_pos: 0,
+            beats_per_sample: 0.0,
+            tempo: 120.0,
+            next_plan_beat: 0,
+            expected_host_pos: None,
+            host_tempo: None,
+            samples_rendered: 0,
+            jumps: 0,
+            events_played: 0,
+        };
+        e.reset();
+        e
+    }
+
+    /// Back to the top of the timeline with silent voices; no allocation.
+    pub fn reset(&mut self) {
+        self.composer.reset(self.settings.seed as u64);
+        self.bass.reset();
+        self.keys.reset();
+        self.drums.reset();
+        self.apply_levels();
+        self.mixer.reset();
+        self.glide.snap(self.target_mood());
+        self.composer.set_committed(self.glide.current);
+        self.expected_host_pos = None;
+        self.samples_rendered = 0;
+        self.jumps = 0;
+        self.events_played = 0;
+        self.host_tempo = None;
+        self.tempo = self.requested_tempo();
+        self.locate(0.0);
+        self.update_timbre();
+    }
+
+    /// Puts the clock at `beat` with the band silent (used on reset and timeline jumps).
+    fn locate(&mut self, beat: f64) {
+        let beat = if beat.is_finite() { beat.max(0.0) } else { 0.0 };
+        self.composer.reset(self.settings.seed as u64);
+        self.composer.set_committed(self.glide.current);
+        self.bass.reset();
+        self.keys.reset();
+        self.drums.reset();
+        self.tick_beat = beat;
+        self.tick_pos = 0;
+        self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
+        self.next_plan_beat = beat.ceil() as u64;
+        // Mid-beat: plan the beat we are inside so its later events still sound.
+        if beat.fract() > 0.0 {
+            let b = beat.floor() as u64;
+            self.composer.plan_beat(b, &self.beat_context());
+            while self.composer.queue.pop_due(beat - 1e-9).is_some() {}
+        }
+    }
+
+    /// Replaces the settings (every block from the plugin); values are sanitized.
+    pub fn set_settings(&mut self, settings: &Settings) {
+        let s = settings.sanitized();
+        if s == self.settings {
+            return;
+        }
+        if s.seed != self.settings.seed {
+            self.composer.change_seed(s.seed as u64);
+        }
+        self.settings = s;
+        self.apply_levels();
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Sets (or clears) the mood derived from incoming light.
+    pub fn set_light_mood(&mut self, mood: Option<Mood>) {
+        self.light_mood = mood.map(Mood::sanitized);
+    }
+
+    /// The mood the engine is heading for: manual, or manual blended with the light.
+    pub fn target_mood(&self) -> Mood {
+        let manual = self.settings.mood;
+        match (self.settings.source, self.light_mood) {
+            (MoodSource::Manual, _) | (_, None) => manual,
+            (_, Some(light)) => manual.lerp(light, self.settings.follow),
+        }
+    }
+
+    /// The live (glided) mood.
+    pub fn mood(&self) -> Mood {
+        self.glide.current
+    }
+
+    /// The mood the music's harmony and rhythm currently follow.
+    pub fn committed_mood(&self) -> Mood {
+        self.composer.committed_mood()
+    }
+
+    /// Current tempo in BPM.
+    pub fn tempo_bpm(&self) -> f64 {
+        self.tempo
+    }
+
+    /// Current position in beats.
+    pub fn beat_position(&self) -> f64 {
+        self.tick_beat + self.tick_pos as f64 * self.beats_per_sample
+    }
+
+    /// What the band is playing.
+    pub fn now_playing(&self) -> NowPlaying {
+        self.composer.now
+    }
+
+    /// Latency in samples (report it to the host).
+    pub fn latency_samples(&self) -> usize {
+        self.mixer.latency_samples()
+    }
+
+    /// Timeline jumps detected since the last reset.
+    pub fn jumps(&self) -> u64 {
+        self.jumps
+    }
+
+    /// Notes and drum strokes played since the last reset.
+    pub fn events_played(&self) -> u64 {
+        self.events_played
+    }
+
+    /// Events the composer had to drop (should be 0).
+    pub fn dropped_events(&self) -> u64 {
+        self.composer.queue.dropped
+    }
+
+    fn apply_levels(&mut self) {
+        let l = self.settings.levels;
+        self.mixer.set_levels(
+            [l.bass_db, l.drums_db, l.keys_db],
+            self.settings.reverb,
+            self.settings.master_db,
+        );
+    }
+
+    /// The tempo the current mode asks for.
+    fn requested_tempo(&self) -> f64 {
+        match (self.settings.tempo_mode, self.host_tempo) {
+            (TempoMode::Fixed, _) => self.settings.fixed_tempo_bpm as f64,
+            (TempoMode::Host, Some(t)) => t,
+            (TempoMode::Host, None) | (TempoMode::Mood, _) => {
+                self.composer.committed_mood().tempo_bpm()
+            }
+        }
+    }
+
+    /// Whether the clock is locked to a playing host's tempo and beat grid.
+    fn host_locked(&self) -> bool {
+        self.settings.tempo_mode == TempoMode::Host
+            && self.host_tempo.is_some()
+            && self.expected_host_pos.is_some()
+    }
+
+    fn beat_context(&self) -> BeatContext {
+        BeatContext {
+            mood: self.glide.current,
+            tempo_bpm: self.tempo,
+            swing: self.settings.swing,
+            quantize_beats: self.settings.quantize.beats(),
+        }
+    }
+
+    /// Follows the host transport at a block start: re-anchors on jumps and loops.
+    fn sync_transport(&mut self, host: &HostTransport, block_len: usize) {
+        self.host_tempo = match host.tempo_bpm {
+            Some(t) if t.is_finite() && t > 0.0 => Some(t.clamp(20.0, 400.0)),
+            _ => None,
+        };
+        if !host.playing {
+            self.expected_host_pos = None;
+            return;
+        }
+        let host_tempo = self.settings.tempo_mode == TempoMode::Host && self.host_tempo.is_some();
+        if host_tempo {
+            self.tempo = self.requested_tempo();
+        }
+        let pos = host
+            .pos_samples
+            .or_else(|| match (host.pos_beats, host.tempo_bpm) {
+                (Some(b), Some(t)) if t > 0.0 => {
+                    Some((b * 60.0 / t * self.sample_rate as f64).round() as i64)
+                }
+                _ => None,
+            });
+        let Some(pos) = pos else {
+            return;
+        };
+        let jumped = match self.expected_host_pos {
+            None => true,
+            Some(exp) => (pos - exp).abs() > 1,
+        };
+        self.expected_host_pos = Some(pos + block_len as i64);
+        // Where the host says we are, in our beats.
+        let host_beat = match (host_tempo, host.pos_beats) {
+            (true, Some(b)) => b,
+            _ => pos as f64 / self.sample_rate as f64 * self.requested_tempo() / 60.0,
+        };
+        if !host_beat.is_finite() {
+            return;
+        }
+        if jumped {
+            self.jumps += 1;
+            self.mixer.begin_jump();
+            self.tempo = self.requested_tempo();
+            self.locate(host_beat);
+            self.update_timbre();
+        } else if host_tempo {
+            // Follow tempo automation and rounding drift without resetting the band.
+            self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
+            let ours = self.beat_position();
+            if (ours - host_beat).abs() > 1e-6 {
+                self.tick_beat = host_beat - self.tick_pos as f64 * self.beats_per_sample;
+            }
+        }
+    }
+
+    /// One control-rate update at a tick boundary.
+    fn control_tick(&mut self) {
+        self.tick_beat += self.tick_pos as f64 * self.beats_per_sample;
+        self.tick_pos = 0;
+        let target = self.target_mood();
+        self.glide.step(target);
+        if !self.host_locked() {
+            let want = self.requested_tempo();
+            let k = crate::dsp::util::one_pole_coef(
+                TEMPO_GLIDE_S,
+                self.sample_rate / CONTROL_PERIOD as f32,
+            ) as f64;
+            self.tempo += (want - self.tempo) * k;
+        }
+        self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
+        self.update_timbre();
+    }
+
+    /// Mood to timbre: the part of the mood that glides continuously.
+    fn update_timbre(&mut self) {
+        let m = self.glide.current;
+        let v01 = (m.valence + 1.0) * 0.5;
+        self.bass.set_tone(0.3 + 0.45 * m.arousal + 0.1 * m.tension);
+        self.keys
+            .set_tone(0.2 + 0.35 * v01 + 0.35 * m.arousal, 0.1 + 0.6 * m.tension);
+    }
+
+    fn dispatch(&mut self, kind: EventKind) {
+        if !matches!(
+            kind,
+            EventKind::Swirl { .. } | EventKind::BassOff | EventKind::KeysOff { .. }
+        ) {
+            self.events_played += 1;
+        }
+        match kind {
+            EventKind::BassOn { note, velocity } => self.bass.note_on(note, velocity),
+            EventKind::BassOff => self.bass.note_off(),
+            EventKind::KeysOn { note, velocity } => self.keys.note_on(note, velocity),
+            EventKind::KeysOff { note } => self.keys.note_off(note),
+            EventKind::Drum { hit, velocity } => self.drums.hit(hit, velocity),
+            EventKind::Swirl { level, rate_hz } => self.drums.set_swirl(level, rate_hz),
+        }
+    }
+
+    /// Renders `left.len()` samples (any length; `right` must be as long) following `host`.
+    pub fn process(&mut self, host: &HostTransport, left: &mut [f32], right: &mut [f32]) {
+        let len = left.len().min(right.len());
+        self.sync_transport(host, len);
+        let mut i = 0;
+        while i < len {
+            if self.tick_pos >= CONTROL_PERIOD {
+                self.control_tick();
+            }
+            let now = self.beat_position();
+            // Plan beats and fire every event due at this sample.
+            loop {
+                if now >= self.next_plan_beat as f64 {
+                    let ctx = self.beat_context();
+                    self.composer.plan_beat(self.next_plan_beat, &ctx);
+                    self.next_plan_beat += 1;
+                    continue;
+                }
+                match self.composer.queue.pop_due(now) {
+                    Some(e) => self.dispatch(e.kind),
+                    None => break,
+                }
+            }
+            // Render up to the next event, beat, tick or block end.
+            let mut n = (len - i).min(CONTROL_PERIOD - self.tick_pos).min(MAX_BLOCK);
+            let mut next = self.next_plan_beat as f64;
+            if let Some(b) = self.composer.queue.peek_beat() {
+                next = next.min(b);
+            }
+            let until = ((next - now) / self.beats_per_sample).ceil();
+            if until.is_finite() && until >= 1.0 && until < n as f64 {
+                n = until as usize;
+                // Never step past the first sample at which `next` is due.
+                while n > 1
+                    && self.tick_beat + (self.tick_pos + n - 1) as f64 * self.beats_per_sample
+                        >= next
+                {
+                    n -= 1;
+                }
+            }
+            let n = n.max(1);
+            self.render(&mut left[i..i + n], &mut right[i..i + n]);
+            self.tick_pos += n;
+            i += n;
+        }
+        self.samples_rendered += len as u64;
+    }
+
+    fn render(&mut self, out_l: &mut [f32], out_r: &mut [f32]) {
+        let n = out_l.len();
+        for ch in self.scratch.iter_mut() {
+            ch[0][..n].fill(0.0);
+            ch[1][..n].fill(0.0);
+        }
+        let [b, d, k] = &mut self.scratch;
+        {
+            let (bl, br) = b.split_at_mut(1);
+            self.bass.render(&mut bl[0][..n], &mut br[0][..n]);
+        }
+        {
+            let (dl, dr) = d.split_at_mut(1);
+            self.drums.render(&mut dl[0][..n], &mut dr[0][..n]);
+        }
+        {
+            let (kl, kr) = k.split_at_mut(1);
+            self.keys.render(&mut kl[0][..n], &mut kr[0][..n]);
+        }
+        let inputs = [
+            (&self.scratch[0][0][..n], &self.scratch[0][1][..n]),
+            (&self.scratch[1][0][..n], &self.scratch[1][1][..n]),
+            (&self.scratch[2][0][..n], &self.scratch[2][1][..n]),
+        ];
+        self.mixer.process(&inputs, out_l, out_r);
+    }
+
+    /// Bar number (0-based) at the current position.
+    pub fn bar(&self) -> u64 {
+        (self.beat_position().max(0.0) as u64) / BEATS_PER_BAR
+    }
+
+    /// Samples rendered since the last reset.
+    pub fn samples_rendered(&self) -> u64 {
+        self.samples_rendered
+    }
+}

@@ -1,0 +1,147 @@
+//! The engine's control surface as plain data: what the plugin's parameters, a preset or the
+//! CLI ask for. `Copy`, so the audio thread takes a fresh copy every block.
+
+use crate::mood::Mood;
+use serde::{Deserialize, Serialize};
+
+/// Where the mood comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MoodSource {
+    /// The Mood parameters alone.
+    #[default]
+    Manual,
+    /// Incoming light (OSC, cue sheets), blended with the manual mood by `follow`.
+    Light,
+    /// The "Light sidechain" input, blended with the manual mood by `follow`.
+    Sidechain,
+}
+
+/// How the tempo is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TempoMode {
+    /// The host's tempo and bar grid (falls back to the mood when the host gives no tempo).
+    #[default]
+    Host,
+    /// Arousal sets the tempo (ballad .. chase).
+    Mood,
+    /// The fixed tempo setting.
+    Fixed,
+}
+
+/// Where harmonic and rhythmic changes may land.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Quantize {
+    Beat,
+    #[default]
+    Bar,
+    TwoBars,
+    FourBars,
+}
+
+impl Quantize {
+    /// Grid size in beats (4/4).
+    pub fn beats(self) -> u64 {
+        match self {
+            Quantize::Beat => 1,
+            Quantize::Bar => 4,
+            Quantize::TwoBars => 8,
+            Quantize::FourBars => 16,
+        }
+    }
+}
+
+/// Per-instrument levels in dB.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Levels {
+    /// Upright bass, dB.
+    pub bass_db: f32,
+    /// Brushed kit, dB.
+    pub drums_db: f32,
+    /// Piano/Rhodes comping, dB.
+    pub keys_db: f32,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        Self {
+            bass_db: 0.0,
+            drums_db: 0.0,
+            keys_db: 0.0,
+        }
+    }
+}
+
+/// Everything the engine is told each block.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The manual mood (the Mood parameters).
+    pub mood: Mood,
+    /// Where the mood comes from.
+    pub source: MoodSource,
+    /// 0..1: how far incoming light pulls the mood away from the manual one.
+    pub follow: f32,
+    /// How the tempo is decided.
+    pub tempo_mode: TempoMode,
+    /// Tempo in BPM for `TempoMode::Fixed`.
+    pub fixed_tempo_bpm: f32,
+    /// 0 straight .. 1 the tempo's natural swing.
+    pub swing: f32,
+    /// The seed of every musical choice.
+    pub seed: u32,
+    /// Where harmonic/rhythmic changes land.
+    pub quantize: Quantize,
+    /// Instrument levels.
+    pub levels: Levels,
+    /// 0..1 reverb send (the room).
+    pub reverb: f32,
+    /// Master level, dB.
+    pub master_db: f32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            mood: Mood::NEUTRAL,
+            source: MoodSource::Manual,
+            follow: 1.0,
+            tempo_mode: TempoMode::Host,
+            fixed_tempo_bpm: 96.0,
+            swing: 0.8,
+            seed: 1,
+            quantize: Quantize::Bar,
+            levels: Levels::default(),
+            reverb: 0.35,
+            master_db: 0.0,
+        }
+    }
+}
+
+impl Settings {
+    /// A copy with every number inside its range (NaN replaced by the default), so nothing
+    /// a preset file or a host sends can push the engine outside what it was built for.
+    pub fn sanitized(mut self) -> Settings {
+        let d = Settings::default();
+        fn fix(x: f32, lo: f32, hi: f32, def: f32) -> f32 {
+            if x.is_finite() {
+                x.clamp(lo, hi)
+            } else {
+                def
+            }
+        }
+        self.mood = self.mood.sanitized();
+        self.follow = fix(self.follow, 0.0, 1.0, d.follow);
+        self.fixed_tempo_bpm = fix(self.fixed_tempo_bpm, 30.0, 300.0, d.fixed_tempo_bpm);
+        self.swing = fix(self.swing, 0.0, 1.0, d.swing);
+        self.levels.bass_db = fix(self.levels.bass_db, -80.0, 12.0, 0.0);
+        self.levels.drums_db = fix(self.levels.drums_db, -80.0, 12.0, 0.0);
+        self.levels.keys_db = fix(self.levels.keys_db, -80.0, 12.0, 0.0);
+        self.reverb = fix(self.reverb, 0.0, 1.0, d.reverb);
+        self.master_db = fix(self.master_db, -80.0, 12.0, 0.0);
+        self
+    }
+}

@@ -1,0 +1,16 @@
+//! Mood Noir: scores a scene from its light. The engine (mood, composer, voices, mixer) is
+//! plain Rust in `engine`; `plugin` is the thin nice-plug wrapper exported as CLAP and VST3.
+
+pub mod cli;
+pub mod composer;
+pub mod dsp;
+pub mod engine;
+pub mod mood;
+pub mod plugin;
+pub mod preset;
+pub mod voices;
+
+pub use plugin::MoodNoir;
+
+nice_plug::nice_export_clap!(MoodNoir);
+nice_plug::nice_export_vst3!(MoodNoir);

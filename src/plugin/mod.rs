@@ -1,0 +1,185 @@
+//! The thin plugin wrapper: nice-plug's `Plugin` for CLAP, VST3 and the standalone. It reads
+//! parameters and transport, hands them to the engine and copies audio out. `activate()` (main
+//! thread) allocates the engine; `process()` (audio thread) never allocates, locks or logs.
+
+pub mod params;
+
+use crate::engine::{Engine, HostTransport, Settings};
+use crate::preset;
+use nice_plug::prelude::*;
+use params::{MoodNoirParams, SceneChoice, STATE_VERSION};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The Mood Noir plugin.
+pub struct MoodNoir {
+    /// Parameters shared with the host and the editor.
+    params: Arc<MoodNoirParams>,
+    /// The engine, built in `activate()` for the host's sample rate.
+    engine: Option<Box<Engine>>,
+    /// Factory scenes parsed once (main thread), indexed like `SceneChoice`.
+    scenes: Vec<Option<Settings>>,
+}
+
+impl Default for MoodNoir {
+    fn default() -> Self {
+        let scenes = [
+            SceneChoice::Custom,
+            SceneChoice::RainSoakedAlley,
+            SceneChoice::SmokyOffice,
+            SceneChoice::NeonChase,
+            SceneChoice::DawnConfession,
+        ]
+        .iter()
+        .map(|c| c.preset_id().and_then(preset::factory).map(|p| p.settings))
+        .collect();
+        Self {
+            params: Arc::new(MoodNoirParams::default()),
+            engine: None,
+            scenes,
+        }
+    }
+}
+
+impl MoodNoir {
+    fn current_settings(&self) -> Settings {
+        let scene = self.params.music.scene.value();
+        let idx = scene as usize;
+        let scene = self.scenes.get(idx).and_then(|s| s.as_ref());
+        self.params.settings(scene)
+    }
+}
+
+impl Plugin for MoodNoir {
+    const NAME: &'static str = "Mood Noir";
+    const VENDOR: &'static str = "Mood Noir";
+    const URL: &'static str = "https://example.invalid/mood-noir";
+    const EMAIL: &'static str = "team@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: None,
+        main_output_channels: NonZeroU32::new(2),
+        aux_input_ports: &[new_nonzero_u32(2)],
+        aux_output_ports: &[],
+        names: PortNames {
+            layout: Some("Stereo"),
+            main_input: None,
+            main_output: Some("Main output"),
+            aux_inputs: &["Light sidechain"],
+            aux_outputs: &[],
+        },
+    }];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        // Version 0 (no "state-version" field) and 1 share the parameter layout; a future
+        // layout change migrates here, with the old blobs kept as test fixtures.
+        let version = state
+            .fields
+            .get("state-version")
+            .and_then(|v| serde_json::from_str::<u32>(v).ok())
+            .unwrap_or(0);
+        if version > STATE_VERSION {
+            // A newer build's state: keep what we understand, drop nothing.
+            return;
+        }
+        state
+            .fields
+            .insert("state-version".into(), STATE_VERSION.to_string());
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let settings = self.current_settings();
+        let engine = Box::new(Engine::new(buffer_config.sample_rate, settings));
+        context.set_latency_samples(engine.latency_samples() as u32);
+        self.engine = Some(engine);
+        self.params
+            .state_version
+            .store(STATE_VERSION, Ordering::Relaxed);
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(engine) = self.engine.as_mut() {
+            engine.reset();
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let settings = self.current_settings();
+        let Some(engine) = self.engine.as_mut() else {
+            for ch in buffer.as_slice() {
+                ch.fill(0.0);
+            }
+            return ProcessStatus::Normal;
+        };
+        let t = context.transport();
+        let host = HostTransport {
+            playing: t.playing,
+            tempo_bpm: t.tempo,
+            pos_beats: t.pos_beats(),
+            pos_samples: t.pos_samples(),
+        };
+        engine.set_settings(&settings);
+        let channels = buffer.as_slice();
+        match channels {
+            [left, right, ..] => engine.process(&host, left, right),
+            [mono] => {
+                // A mono host: render stereo into the one channel, left only.
+                let n = mono.len();
+                let mut scratch = [0.0f32; 64];
+                let mut i = 0;
+                while i < n {
+                    let k = (n - i).min(64);
+                    engine.process(&host, &mut mono[i..i + k], &mut scratch[..k]);
+                    i += k;
+                }
+            }
+            [] => {}
+        }
+        ProcessStatus::KeepAlive
+    }
+
+    fn deactivate(&mut self) {
+        self.engine = None;
+    }
+}
+
+impl ClapPlugin for MoodNoir {
+    const CLAP_ID: &'static str = "com.mood-noir.mood-noir";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Scores a scene from its light: a live noir-jazz band driven by mood");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::Instrument,
+        ClapFeature::Synthesizer,
+        ClapFeature::Stereo,
+    ];
+}
+
+impl Vst3Plugin for MoodNoir {
+    const VST3_CLASS_ID: [u8; 16] = *b"MoodNoirLightJaz";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Instrument, Vst3SubCategory::Synth];
+}

@@ -1,0 +1,274 @@
+//! The plugin's parameters: ids are stable forever once shipped (hosts store automation and
+//! sessions by them). Values are read with atomics on the audio thread.
+
+use crate::engine::{Levels, MoodSource, Quantize, Settings, TempoMode};
+use crate::mood::Mood;
+use nice_plug::prelude::*;
+use std::sync::atomic::AtomicU32;
+
+/// Current version of the plugin state layout (persisted; see `MoodNoir::filter_state`).
+pub const STATE_VERSION: u32 = 1;
+
+/// Mood source choices (host-visible names).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceChoice {
+    #[id = "manual"]
+    Manual,
+    #[id = "light"]
+    Light,
+    #[id = "sidechain"]
+    Sidechain,
+}
+
+/// Tempo mode choices.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TempoChoice {
+    #[id = "host"]
+    Host,
+    #[id = "mood"]
+    #[name = "Mood-driven"]
+    Mood,
+    #[id = "fixed"]
+    Fixed,
+}
+
+/// Transition quantize choices.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantizeChoice {
+    #[id = "beat"]
+    Beat,
+    #[id = "bar"]
+    Bar,
+    #[id = "2bars"]
+    #[name = "2 bars"]
+    TwoBars,
+    #[id = "4bars"]
+    #[name = "4 bars"]
+    FourBars,
+}
+
+/// Factory scenes. "Custom" uses the knobs; any other scene's mood, feel and mix replace them.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SceneChoice {
+    #[id = "custom"]
+    Custom,
+    #[id = "rain-soaked-alley"]
+    #[name = "Rain-soaked alley"]
+    RainSoakedAlley,
+    #[id = "smoky-office"]
+    #[name = "Smoky office"]
+    SmokyOffice,
+    #[id = "neon-chase"]
+    #[name = "Neon chase"]
+    NeonChase,
+    #[id = "dawn-confession"]
+    #[name = "Dawn confession"]
+    DawnConfession,
+}
+
+impl SceneChoice {
+    /// The factory preset id, if not Custom.
+    pub fn preset_id(self) -> Option<&'static str> {
+        match self {
+            SceneChoice::Custom => None,
+            SceneChoice::RainSoakedAlley => Some("rain-soaked-alley"),
+            SceneChoice::SmokyOffice => Some("smoky-office"),
+            SceneChoice::NeonChase => Some("neon-chase"),
+            SceneChoice::DawnConfession => Some("dawn-confession"),
+        }
+    }
+}
+
+/// Mood group.
+#[derive(Params)]
+pub struct MoodParams {
+    #[id = "valence"]
+    pub valence: FloatParam,
+    #[id = "arousal"]
+    pub arousal: FloatParam,
+    #[id = "tension"]
+    pub tension: FloatParam,
+}
+
+/// Source group.
+#[derive(Params)]
+pub struct SourceParams {
+    #[id = "source"]
+    pub source: EnumParam<SourceChoice>,
+    #[id = "follow"]
+    pub follow: FloatParam,
+}
+
+/// Music group.
+#[derive(Params)]
+pub struct MusicParams {
+    #[id = "scene"]
+    pub scene: EnumParam<SceneChoice>,
+    #[id = "tempo_mode"]
+    pub tempo_mode: EnumParam<TempoChoice>,
+    #[id = "tempo"]
+    pub tempo: FloatParam,
+    #[id = "swing"]
+    pub swing: FloatParam,
+    #[id = "seed"]
+    pub seed: IntParam,
+    #[id = "quantize"]
+    pub quantize: EnumParam<QuantizeChoice>,
+}
+
+/// Mix group.
+#[derive(Params)]
+pub struct MixParams {
+    #[id = "lvl_bass"]
+    pub bass: FloatParam,
+    #[id = "lvl_drums"]
+    pub drums: FloatParam,
+    #[id = "lvl_keys"]
+    pub keys: FloatParam,
+    #[id = "reverb"]
+    pub reverb: FloatParam,
+    #[id = "master"]
+    pub master: FloatParam,
+}
+
+/// All parameters.
+#[derive(Params)]
+pub struct MoodNoirParams {
+    /// Layout version of the saved state, for migrations.
+    #[persist = "state-version"]
+    pub state_version: AtomicU32,
+    #[nested(group = "Mood")]
+    pub mood: MoodParams,
+    #[nested(group = "Source")]
+    pub source: SourceParams,
+    #[nested(group = "Music")]
+    pub music: MusicParams,
+    #[nested(group = "Mix")]
+    pub mix: MixParams,
+}
+
+fn unit(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max: 1.0 })
+        .with_step_size(0.001)
+        .with_value_to_string(formatters::v2s_f32_rounded(3))
+}
+
+fn level(name: &str) -> FloatParam {
+    FloatParam::new(
+        name,
+        0.0,
+        FloatRange::Skewed {
+            min: -60.0,
+            max: 6.0,
+            factor: FloatRange::skew_factor(1.5),
+        },
+    )
+    .with_unit(" dB")
+    .with_step_size(0.1)
+}
+
+impl Default for MoodNoirParams {
+    fn default() -> Self {
+        let d = Settings::default();
+        Self {
+            state_version: AtomicU32::new(STATE_VERSION),
+            mood: MoodParams {
+                valence: FloatParam::new(
+                    "Valence",
+                    d.mood.valence,
+                    FloatRange::Linear {
+                        min: -1.0,
+                        max: 1.0,
+                    },
+                )
+                .with_step_size(0.001)
+                .with_value_to_string(formatters::v2s_f32_rounded(3)),
+                arousal: unit("Arousal", d.mood.arousal),
+                tension: unit("Tension", d.mood.tension),
+            },
+            source: SourceParams {
+                source: EnumParam::new("Mood source", SourceChoice::Manual),
+                follow: unit("Follow amount", d.follow),
+            },
+            music: MusicParams {
+                scene: EnumParam::new("Scene", SceneChoice::Custom),
+                tempo_mode: EnumParam::new("Tempo mode", TempoChoice::Host),
+                tempo: FloatParam::new(
+                    "Fixed tempo",
+                    d.fixed_tempo_bpm,
+                    FloatRange::Linear {
+                        min: 30.0,
+                        max: 300.0,
+                    },
+                )
+                .with_unit(" BPM")
+                .with_step_size(0.1),
+                swing: unit("Swing", d.swing),
+                seed: IntParam::new(
+                    "Seed",
+                    d.seed as i32,
+                    IntRange::Linear { min: 0, max: 9999 },
+                ),
+                quantize: EnumParam::new("Transition quantize", QuantizeChoice::Bar),
+            },
+            mix: MixParams {
+                bass: level("Bass level"),
+                drums: level("Drums level"),
+                keys: level("Keys level"),
+                reverb: unit("Reverb", d.reverb),
+                master: level("Master"),
+            },
+        }
+    }
+}
+
+impl MoodNoirParams {
+    /// The engine settings the parameters describe right now (atomics only: audio-thread
+    /// safe). `scene` is the parsed factory scene for the Scene parameter, if any.
+    pub fn settings(&self, scene: Option<&Settings>) -> Settings {
+        let mut s = Settings {
+            mood: Mood {
+                valence: self.mood.valence.value(),
+                arousal: self.mood.arousal.value(),
+                tension: self.mood.tension.value(),
+            },
+            source: match self.source.source.value() {
+                SourceChoice::Manual => MoodSource::Manual,
+                SourceChoice::Light => MoodSource::Light,
+                SourceChoice::Sidechain => MoodSource::Sidechain,
+            },
+            follow: self.source.follow.value(),
+            tempo_mode: match self.music.tempo_mode.value() {
+                TempoChoice::Host => TempoMode::Host,
+                TempoChoice::Mood => TempoMode::Mood,
+                TempoChoice::Fixed => TempoMode::Fixed,
+            },
+            fixed_tempo_bpm: self.music.tempo.value(),
+            swing: self.music.swing.value(),
+            seed: self.music.seed.value().max(0) as u32,
+            quantize: match self.music.quantize.value() {
+                QuantizeChoice::Beat => Quantize::Beat,
+                QuantizeChoice::Bar => Quantize::Bar,
+                QuantizeChoice::TwoBars => Quantize::TwoBars,
+                QuantizeChoice::FourBars => Quantize::FourBars,
+            },
+            levels: Levels {
+                bass_db: self.mix.bass.value(),
+                drums_db: self.mix.drums.value(),
+                keys_db: self.mix.keys.value(),
+            },
+            reverb: self.mix.reverb.value(),
+            master_db: self.mix.master.value(),
+        };
+        if let Some(scene) = scene {
+            // A scene replaces mood, feel and mix; source, tempo mode, seed and master stay
+            // the user's (a DAW session keeps following the host's tempo).
+            s.mood = scene.mood;
+            s.swing = scene.swing;
+            s.quantize = scene.quantize;
+            s.levels = scene.levels;
+            s.reverb = scene.reverb;
+        }
+        s
+    }
+}
