@@ -2,13 +2,15 @@
 //!
 //! `cargo run --release --example voices_demo -- OUTDIR`
 //!
-//! Writes OUTDIR/{bass,keys,drums}.wav (one instrument each) and OUTDIR/band.wav (all of
-//! them mixed). The figure is a minor ii-V-i (Dm7b5 | G7b9 | Cm6 | Cm6) played twice at a
-//! slow swing: a walking bass line, Rhodes rootless voicings in a Charleston-ish comp, and
-//! brushes (swirl, taps on 2 and 4, sweeps), ride, hat foot and a feathered kick.
+//! Writes OUTDIR/{bass,keys,drums,lead,pad,ambience}.wav (one instrument each) and
+//! OUTDIR/band.wav (all of them mixed). The figure is a minor ii-V-i (Dm7b5 | G7b9 | Cm6 |
+//! Cm6) played twice at a slow swing: a walking bass line, Rhodes rootless voicings in a
+//! Charleston-ish comp, brushes (swirl, taps on 2 and 4, sweeps), ride, hat foot and a
+//! feathered kick; a lead line (tenor sax, then harmon-muted trumpet) with scoops, a glide,
+//! delayed vibrato and falls; a string pad whose tension rises; rain, traffic and vinyl.
 
 use mood_noir::dsp::MAX_BLOCK;
-use mood_noir::voices::{DrumHit, Drums, Keys, UprightBass};
+use mood_noir::voices::{Ambience, DrumHit, Drums, Keys, Lead, Pad, UprightBass};
 use std::path::{Path, PathBuf};
 
 const SR: u32 = 48_000;
@@ -138,7 +140,7 @@ fn keys_part(total: usize) -> (Vec<f32>, Vec<f32>) {
         &[51, 55, 57, 60], // Cm6:   Eb G A C
     ];
     let mut ev = vec![(0, KeysEv::Tone(0.45, 0.35))];
-    let mut push_chord = |ev: &mut Vec<(usize, KeysEv)>, on: usize, off: usize, v: &[u8], vel: f32| {
+    let push_chord = |ev: &mut Vec<(usize, KeysEv)>, on: usize, off: usize, v: &[u8], vel: f32| {
         for (i, &n) in v.iter().enumerate() {
             // A slight roll: lower notes a hair earlier, inner voices softer.
             let t = on + i * (SR as usize / 400);
@@ -227,6 +229,106 @@ fn drums_part(total: usize) -> (Vec<f32>, Vec<f32>) {
     )
 }
 
+#[derive(Clone, Copy)]
+enum LeadEv {
+    On(u8, f32),
+    Off,
+    Glide(u8, f32),
+    Fall(f32),
+    Char(f32),
+    Expr(f32, f32),
+}
+
+fn lead_part(total: usize) -> (Vec<f32>, Vec<f32>) {
+    use LeadEv::*;
+    // (bar, beat, event)
+    #[rustfmt::skip]
+    let script: Vec<(usize, f64, LeadEv)> = vec![
+        (0, 0.0, Char(0.0)), (0, 0.0, Expr(0.55, 0.6)),
+        // Tenor sax, first chorus.
+        (0, 1.5, On(65, 0.7)), (0, 2.0, On(68, 0.75)), (0, 2.5, On(72, 0.85)),
+        (1, 0.0, On(71, 0.8)), (1, 1.5, On(68, 0.7)), (1, 2.0, On(65, 0.7)), (1, 3.0, On(62, 0.75)),
+        (2, 0.0, On(63, 0.85)), (2, 3.2, Off),
+        (3, 1.0, On(67, 0.7)), (3, 1.5, On(69, 0.75)), (3, 2.0, On(72, 0.85)), (3, 3.0, Fall(0.4)),
+        // Harmon-muted trumpet, second chorus.
+        (3, 3.9, Char(1.0)), (4, 0.0, Expr(0.3, 0.45)),
+        (4, 0.0, On(74, 0.8)), (4, 1.8, Off), (4, 2.5, On(72, 0.75)),
+        (5, 0.0, On(71, 0.8)), (5, 1.0, Glide(68, 0.25)), (5, 2.6, Off), (5, 3.0, On(65, 0.7)),
+        (6, 0.0, On(67, 0.85)), (6, 3.5, Off),
+        (7, 0.5, On(63, 0.7)), (7, 1.0, On(60, 0.8)), (7, 3.0, Fall(0.6)),
+    ];
+    let ev = script.into_iter().map(|(bar, beat, e)| (at(bar, beat), e)).collect();
+    let mut x = Lead::new(SR as f32);
+    render(
+        &mut x,
+        ev,
+        total,
+        |x, e| match e {
+            On(n, v) => x.note_on(n, v),
+            Off => x.note_off(),
+            Glide(n, t) => x.glide_to(n, t),
+            Fall(t) => x.fall(t),
+            Char(c) => x.set_character(c),
+            Expr(b, v) => x.set_expression(b, v),
+        },
+        |x, l, r| x.render(l, r),
+    )
+}
+
+#[derive(Clone, Copy)]
+enum PadEv {
+    Chord(usize),
+    Level(f32),
+    Tension(f32),
+}
+
+const PAD_CHORDS: [&[u8]; 5] = [
+    &[50, 53, 56, 60],     // Dm7b5
+    &[43, 53, 56, 59, 62], // G7b9
+    &[48, 51, 55, 57, 62], // Cm6/9
+    &[48, 51, 55, 57, 60], // Cm6
+    &[],
+];
+
+fn pad_part(total: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut ev = vec![(0, PadEv::Level(0.45)), (0, PadEv::Tension(0.1))];
+    for bar in 0..BARS {
+        ev.push((at(bar, 0.0), PadEv::Chord(bar % 4)));
+    }
+    ev.push((at(5, 0.0), PadEv::Tension(0.5)));
+    ev.push((at(6, 0.0), PadEv::Tension(0.85)));
+    ev.push((at(6, 0.0), PadEv::Level(0.6)));
+    ev.push((at(BARS, 0.0), PadEv::Chord(4)));
+    let mut p = Pad::new(SR as f32);
+    render(
+        &mut p,
+        ev,
+        total,
+        |p, e| match e {
+            PadEv::Chord(i) => p.set_chord(PAD_CHORDS[i]),
+            PadEv::Level(l) => p.set_level(l),
+            PadEv::Tension(t) => p.set_tension(t),
+        },
+        |p, l, r| p.render(l, r),
+    )
+}
+
+fn ambience_part(total: usize) -> (Vec<f32>, Vec<f32>) {
+    let ev = vec![
+        (0, (0.6f32, 0.35f32, 0.45f32)),
+        (at(4, 0.0), (0.8, 0.5, 0.3)),
+        (at(BARS, 0.0), (0.0, 0.0, 0.0)),
+    ];
+    let mut a = Ambience::new(SR as f32);
+    render(
+        &mut a,
+        ev,
+        total,
+        |a, (r, t, v)| a.set_amount(r, t, v),
+        |a, l, r| a.render(l, r),
+    )
+}
+
 fn main() {
     let out: PathBuf = std::env::args_os()
         .nth(1)
@@ -239,14 +341,19 @@ fn main() {
         ("bass", bass_part(total)),
         ("keys", keys_part(total)),
         ("drums", drums_part(total)),
+        ("lead", lead_part(total)),
+        ("pad", pad_part(total)),
+        ("ambience", ambience_part(total)),
     ];
+    // Rough mix levels for band.wav (the real mixer lives in the engine).
+    let mix = [0.9f32, 0.8, 0.75, 0.8, 0.6, 0.35];
     let mut mix_l = vec![0.0f32; total];
     let mut mix_r = vec![0.0f32; total];
-    for (name, (l, r)) in &parts {
+    for ((name, (l, r)), g) in parts.iter().zip(mix) {
         write_wav(&out.join(format!("{name}.wav")), l, r);
         for i in 0..total {
-            mix_l[i] += 0.8 * l[i];
-            mix_r[i] += 0.8 * r[i];
+            mix_l[i] += g * l[i];
+            mix_r[i] += g * r[i];
         }
     }
     write_wav(&out.join("band.wav"), &mix_l, &mix_r);

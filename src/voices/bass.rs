@@ -210,14 +210,15 @@ impl StringVoice {
         self.noise_amp = self.pulse_amp * (0.10 + 0.30 * vel) * (0.6 + 0.8 * tone);
         self.noise_decay = (-1.0 / (0.0015 * sr)).exp();
         self.noise_env = 1.0;
-        self.noise_lp.set_hz(sr, 500.0 + 2500.0 * vel + 1500.0 * tone);
-        self.exc_lp
-            .set(
+        self.noise_lp
+            .set_hz(sr, 500.0 + 2500.0 * vel + 1500.0 * tone);
+        self.exc_lp.set(
             self.f0 * (0.9 + 1.5 * vel * vel + 1.2 * tone) + 120.0 * vel + 150.0 * tone,
             0.6,
         );
         let beta = 0.27 - 0.07 * tone + 0.015 * rng.bipolar();
-        self.pluck_tap = ((beta * self.delay) as usize).clamp(1, self.exc_line.max_delay() as usize - 2);
+        self.pluck_tap =
+            ((beta * self.delay) as usize).clamp(1, self.exc_line.max_delay() as usize - 2);
         self.exc_len = self.pulse_w as u32 + self.pluck_tap as u32 + 2;
         self.exc_shelf = 0.04 + 0.08 * vel + 0.08 * tone;
         self.growl = 0.15 + 0.6 * tone;
@@ -409,7 +410,11 @@ impl UprightBass {
     /// quickly (finger lifts) while the new one starts in the other voice.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
         let note = note.clamp(LOWEST_NOTE, HIGHEST_NOTE);
-        let vel = if velocity.is_finite() { velocity.clamp(0.0, 1.0) } else { 0.0 };
+        let vel = if velocity.is_finite() {
+            velocity.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self.voices[self.current].steal();
         let next = 1 - self.current;
         // The other voice may still hold a (stolen) tail; prefer the quieter one.
@@ -445,7 +450,8 @@ impl UprightBass {
         for i in 0..n {
             let tone = self.tone.tick();
             if (tone - self.tone_lp_at).abs() > 0.002 {
-                self.tone_lp.set(1000.0 + 4500.0 * tone * tone + 900.0 * tone, 0.65);
+                self.tone_lp
+                    .set(1000.0 + 4500.0 * tone * tone + 900.0 * tone, 0.65);
                 self.tone_lp_at = tone;
             }
             let mut s = 0.0;
@@ -515,7 +521,11 @@ mod tests {
                 }
                 ev += 1;
             }
-            let next_ev = if ev < events.len() { events[ev].0 } else { total };
+            let next_ev = if ev < events.len() {
+                events[ev].0
+            } else {
+                total
+            };
             let s = sizes[k % sizes.len()].min(next_ev - pos).min(total - pos);
             k += 1;
             let mut l = vec![0.0; s];
@@ -617,42 +627,19 @@ mod tests {
         assert!(l[l.len() - 100..].iter().all(|x| *x == 0.0));
     }
 
-    /// Fundamental via normalised autocorrelation (immune to the decay envelope), with
-    /// parabolic interpolation of the peak near the expected period.
-    fn measure_hz(x: &[f32], sr: f32, expect_hz: f32) -> f32 {
-        let p0 = sr / expect_hz;
-        let w = (p0 * 8.0) as usize;
-        let lo = (p0 * 0.9) as usize;
-        let hi = (p0 * 1.1) as usize + 2;
-        assert!(x.len() > w + hi + 2);
-        let nsdf = |lag: usize| -> f64 {
-            let (mut r, mut e1, mut e2) = (0.0f64, 0.0f64, 0.0f64);
-            for i in 0..w {
-                let a = x[i] as f64;
-                let b = x[i + lag] as f64;
-                r += a * b;
-                e1 += a * a;
-                e2 += b * b;
-            }
-            r / (e1 * e2).sqrt().max(1e-30)
-        };
-        let vals: Vec<f64> = (lo - 1..=hi + 1).map(nsdf).collect();
-        let mut best = 1;
-        for i in 1..vals.len() - 1 {
-            if vals[i] > vals[best] {
-                best = i;
-            }
-        }
-        let (a, b, c) = (vals[best - 1], vals[best], vals[best + 1]);
-        let off = 0.5 * (a - c) / (a - 2.0 * b + c);
-        let lag = (lo - 1 + best) as f64 + off;
-        (sr as f64 / lag) as f32
-    }
-
     #[test]
     fn bass_pitch_within_5_cents() {
         for sr in [44100.0f32, 48000.0, 96000.0] {
-            for (note, tone) in [(28u8, 0.2f32), (33, 0.8), (40, 0.5), (45, 0.0), (52, 1.0), (55, 0.4), (62, 0.6), (67, 0.3)] {
+            for (note, tone) in [
+                (28u8, 0.2f32),
+                (33, 0.8),
+                (40, 0.5),
+                (45, 0.0),
+                (52, 1.0),
+                (55, 0.4),
+                (62, 0.6),
+                (67, 0.3),
+            ] {
                 let mut b = UprightBass::new(sr);
                 b.set_tone(tone);
                 // let the tone glide settle before plucking
@@ -662,7 +649,10 @@ mod tests {
                 let start = (sr * 0.25) as usize;
                 let f = measure_hz(&l[start..], sr, midi_hz(note as f32));
                 let cents = 1200.0 * (f / midi_hz(note as f32)).log2();
-                assert!(cents.abs() < 5.0, "note {note} tone {tone} at {sr}: {f} Hz, {cents:.2} cents");
+                assert!(
+                    cents.abs() < 5.0,
+                    "note {note} tone {tone} at {sr}: {f} Hz, {cents:.2} cents"
+                );
             }
         }
     }

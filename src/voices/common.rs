@@ -8,8 +8,8 @@
 use crate::dsp::util::flush;
 use fundsp::audionode::AudioNode;
 use fundsp::prelude32::{
-    bandpass_hz, highpass_hz, lowpass_hz, An, BandpassMode, FixedSvf, HighpassMode,
-    LowpassMode, SvfMode,
+    bandpass_hz, highpass_hz, lowpass_hz, An, BandpassMode, FixedSvf, HighpassMode, LowpassMode,
+    SvfMode,
 };
 
 /// Levels below this (on both input and output of a filter for `QUIET_RUN` samples) zero
@@ -321,6 +321,26 @@ pub fn sin_turns(t: f32) -> f32 {
                 + x2 * (-1.0 / 5040.0 + x2 * (1.0 / 362_880.0 + x2 * (-1.0 / 39_916_800.0))))))
 }
 
+/// PolyBLEP residual for band-limiting a unit step at phase wrap (t, dt in turns).
+#[inline]
+pub fn poly_blep(t: f32, dt: f32) -> f32 {
+    if t < dt {
+        let x = t / dt;
+        x + x - x * x - 1.0
+    } else if t > 1.0 - dt {
+        let x = (t - 1.0) / dt;
+        x * x + x + x + 1.0
+    } else {
+        0.0
+    }
+}
+
+/// Band-limited (PolyBLEP) sawtooth in -1..1 at phase `t` (turns, 0..1), increment `dt`.
+#[inline]
+pub fn saw_blep(t: f32, dt: f32) -> f32 {
+    2.0 * t - 1.0 - poly_blep(t, dt)
+}
+
 /// Wrap a phase in turns into [0, 1).
 #[inline]
 pub fn wrap01(p: f32) -> f32 {
@@ -366,7 +386,11 @@ impl Level {
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
         let a = x.abs();
-        self.value = if a > self.value { a } else { flush(self.value * self.fall) };
+        self.value = if a > self.value {
+            a
+        } else {
+            flush(self.value * self.fall)
+        };
         self.value
     }
     pub fn reset(&mut self) {
@@ -415,8 +439,8 @@ pub(crate) mod testutil {
     }
 
     pub fn rms(x: &[f32]) -> f32 {
-        (x.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>() / x.len().max(1) as f64)
-            .sqrt() as f32
+        (x.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>() / x.len().max(1) as f64).sqrt()
+            as f32
     }
 
     /// Naive DFT power spectrum magnitude at bins 0..n/2 (test-only, small n).
@@ -446,6 +470,37 @@ pub(crate) mod testutil {
         out
     }
 
+    /// Fundamental via normalised autocorrelation (immune to the decay envelope), with
+    /// parabolic interpolation of the peak near the expected period.
+    pub fn measure_hz(x: &[f32], sr: f32, expect_hz: f32) -> f32 {
+        let p0 = sr / expect_hz;
+        let w = (p0 * 8.0) as usize;
+        let lo = (p0 * 0.9) as usize;
+        let hi = (p0 * 1.1) as usize + 2;
+        assert!(x.len() > w + hi + 2);
+        let nsdf = |lag: usize| -> f64 {
+            let (mut r, mut e1, mut e2) = (0.0f64, 0.0f64, 0.0f64);
+            for i in 0..w {
+                let a = x[i] as f64;
+                let b = x[i + lag] as f64;
+                r += a * b;
+                e1 += a * a;
+                e2 += b * b;
+            }
+            r / (e1 * e2).sqrt().max(1e-30)
+        };
+        let vals: Vec<f64> = (lo - 1..=hi + 1).map(nsdf).collect();
+        let mut best = 1;
+        for i in 1..vals.len() - 1 {
+            if vals[i] > vals[best] {
+                best = i;
+            }
+        }
+        let (a, b, c) = (vals[best - 1], vals[best], vals[best + 1]);
+        let off = 0.5 * (a - c) / (a - 2.0 * b + c);
+        let lag = (lo - 1 + best) as f64 + off;
+        (sr as f64 / lag) as f32
+    }
     /// Fraction of spectral power above `hz`.
     pub fn power_fraction_above(x: &[f32], sample_rate: f32, hz: f32) -> f64 {
         let p = power_spectrum(x);

@@ -17,8 +17,8 @@
 //! events take effect at the next `render`.
 
 use super::common::{
-    bandpass, highpass, lowpass, pan_gains, safety, sin_turns, wrap01, Bandpass, DcBlock,
-    Highpass, Lowpass, Mode, OnePole, Smooth,
+    bandpass, highpass, lowpass, pan_gains, safety, sin_turns, wrap01, Bandpass, DcBlock, Highpass,
+    Lowpass, Mode, OnePole, Smooth,
 };
 use crate::dsp::util::flush;
 use crate::dsp::Rng;
@@ -71,7 +71,11 @@ impl Env {
         self.level = peak;
         self.k = (-6.907_755 / (t60_s.max(1e-4) * sr)).exp();
         self.att = if attack_s > 0.0 { 0.0 } else { 1.0 };
-        self.att_step = if attack_s > 0.0 { 1.0 / (attack_s * sr) } else { 1.0 };
+        self.att_step = if attack_s > 0.0 {
+            1.0 / (attack_s * sr)
+        } else {
+            1.0
+        };
     }
     #[inline]
     fn tick(&mut self) -> f32 {
@@ -238,9 +242,11 @@ impl Drums {
     pub fn new(sample_rate: f32) -> Self {
         let sr = sample_rate;
         let mut trng = Rng::new(TABLE_SEED);
-        let ride = cymbal_bank::<RIDE_MODES>(sr, 330.0, 11_000.0, 3.6, 1.8, 4500.0, 900.0, &mut trng);
+        let ride =
+            cymbal_bank::<RIDE_MODES>(sr, 330.0, 11_000.0, 3.6, 1.8, 4500.0, 900.0, &mut trng);
         let hat = cymbal_bank::<6>(sr, 3100.0, 9800.0, 0.12, 0.07, 6000.0, 4000.0, &mut trng);
-        let crash = cymbal_bank::<CRASH_MODES>(sr, 280.0, 11_000.0, 3.5, 2.0, 3500.0, 1000.0, &mut trng);
+        let crash =
+            cymbal_bank::<CRASH_MODES>(sr, 280.0, 11_000.0, 3.5, 2.0, 3500.0, 1000.0, &mut trng);
         let mut d = Self {
             sr,
             rng: Rng::new(SEED),
@@ -365,7 +371,11 @@ impl Drums {
 
     /// Strike `hit` at `velocity` 0..1 (takes effect at the start of the next `render`).
     pub fn hit(&mut self, hit: DrumHit, velocity: f32) {
-        let v = if velocity.is_finite() { velocity.clamp(0.0, 1.0) } else { 0.0 };
+        let v = if velocity.is_finite() {
+            velocity.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         if v <= 0.0 {
             return;
         }
@@ -386,7 +396,11 @@ impl Drums {
                 self.tap_body.trigger(sr, 1.0 * v, 0.0015, 0.006);
             }
             DrumHit::BrushSweep { length_s } => {
-                let len = if length_s.is_finite() { length_s.clamp(0.05, 4.0) } else { 0.4 };
+                let len = if length_s.is_finite() {
+                    length_s.clamp(0.05, 4.0)
+                } else {
+                    0.4
+                };
                 self.sweep_len = len;
                 self.sweep_env_t = 0.0;
                 self.sweep_amp = 0.30 * v;
@@ -437,7 +451,10 @@ impl Drums {
         for i in 0..n {
             // ---------------- kick ----------------
             let mut kick = 0.0;
-            if self.kick_amp.level != 0.0 || self.kick_thump.level != 0.0 || !self.kick_head.is_silent() {
+            if self.kick_amp.level != 0.0
+                || self.kick_thump.level != 0.0
+                || !self.kick_head.is_silent()
+            {
                 let f = 58.0 + 30.0 * self.kick_f_env;
                 self.kick_f_env = flush(self.kick_f_env * self.kick_f_k);
                 let a = self.kick_amp.tick();
@@ -459,7 +476,11 @@ impl Drums {
                 wires_in += te * self.rng.bipolar();
             }
             let tb = self.tap_body.tick();
-            let body_in = if tb != 0.0 { tb * (self.rng.bipolar() * 0.025 + 0.004) } else { 0.0 };
+            let body_in = if tb != 0.0 {
+                tb * (self.rng.bipolar() * 0.025 + 0.004)
+            } else {
+                0.0
+            };
             // Sweep: a raised-sine swell over its length, band gliding upward then back.
             let sweep;
             if self.sweep_env_t < 1.0 {
@@ -498,7 +519,8 @@ impl Drums {
                     self.swirl_ph = 0.0;
                 }
             }
-            let body = self.snare_body[0].tick(body_in) * 0.8 + self.snare_body[1].tick(body_in) * 0.45;
+            let body =
+                self.snare_body[0].tick(body_in) * 0.8 + self.snare_body[1].tick(body_in) * 0.45;
             // The wires also buzz sympathetically with the head.
             wires_in += 0.4 * body;
             let wires = self.wires_lp.tick(self.wires_hp.tick(wires_in * ns));
@@ -508,20 +530,36 @@ impl Drums {
             let xs_in = self.xs_strike;
             self.xs_strike = 0.0;
             let xc = self.xs_click.tick();
-            let click = self.xs_click_hp.tick(if xc != 0.0 { xc * self.rng.bipolar() * ns } else { 0.0 });
-            let wood = self.xs[0].tick(xs_in) * 0.6 + self.xs[1].tick(xs_in) * 0.45 + self.xs[2].tick(xs_in) * 0.25;
+            let click = self.xs_click_hp.tick(if xc != 0.0 {
+                xc * self.rng.bipolar() * ns
+            } else {
+                0.0
+            });
+            let wood = self.xs[0].tick(xs_in) * 0.6
+                + self.xs[1].tick(xs_in) * 0.45
+                + self.xs[2].tick(xs_in) * 0.25;
             snare += wood * 0.5 + click;
 
             // ---------------- ride ----------------
             let we = self.ride_wash.tick();
-            let wash_in = if we != 0.0 { we * self.rng.bipolar() * ns } else { 0.0 };
+            let wash_in = if we != 0.0 {
+                we * self.rng.bipolar() * ns
+            } else {
+                0.0
+            };
             let strike = self.ride_strike;
             let bell = self.ride_bell;
             self.ride_strike = 0.0;
             self.ride_bell = 0.0;
-            let modal = self.ride.tick(strike, bell, wash_in * WASH_DRIVE, &mut self.rng);
+            let modal = self
+                .ride
+                .tick(strike, bell, wash_in * WASH_DRIVE, &mut self.rng);
             let pe = self.ride_ping.tick();
-            let ping = self.ride_ping_bp.tick(if pe != 0.0 { pe * self.rng.bipolar() * ns } else { 0.0 });
+            let ping = self.ride_ping_bp.tick(if pe != 0.0 {
+                pe * self.rng.bipolar() * ns
+            } else {
+                0.0
+            });
             // Broadband wash between the modal lines, shimmering with the modes' beating.
             let wash = self.ride_wash_bp.tick(wash_in * (0.6 + 2.0 * modal.abs()));
             let ride = self.ride_hp.tick(modal * 0.35 + ping + wash);
@@ -531,14 +569,26 @@ impl Drums {
             self.hat_strike = 0.0;
             let hn = self.hat_noise.tick();
             let hc = self.hat_chick.tick();
-            let hnoise = self.hat_hp.tick(if hn != 0.0 { hn * self.rng.bipolar() * ns } else { 0.0 });
-            let chick = self.hat_chick_bp.tick(if hc != 0.0 { hc * self.rng.bipolar() * ns } else { 0.0 });
+            let hnoise = self.hat_hp.tick(if hn != 0.0 {
+                hn * self.rng.bipolar() * ns
+            } else {
+                0.0
+            });
+            let chick = self.hat_chick_bp.tick(if hc != 0.0 {
+                hc * self.rng.bipolar() * ns
+            } else {
+                0.0
+            });
             let hat_wash = hn * 0.02 * self.rng.bipolar();
             let hat = self.hat.tick(hs, 0.0, hat_wash, &mut self.rng) * 0.25 + hnoise + chick;
 
             // ---------------- crash ----------------
             let ce = self.crash_wash.tick();
-            let cw = if ce != 0.0 { ce * self.rng.bipolar() * ns } else { 0.0 };
+            let cw = if ce != 0.0 {
+                ce * self.rng.bipolar() * ns
+            } else {
+                0.0
+            };
             let cs = self.crash_strike;
             self.crash_strike = 0.0;
             let cmodal = self.crash.tick(cs, 0.0, cw * WASH_DRIVE, &mut self.rng);
@@ -618,7 +668,11 @@ mod tests {
                 }
                 ev += 1;
             }
-            let next = if ev < events.len() { events[ev].0 } else { total };
+            let next = if ev < events.len() {
+                events[ev].0
+            } else {
+                total
+            };
             let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
             j += 1;
             let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
@@ -709,8 +763,16 @@ mod tests {
         play(&mut d, &[64], 44100);
         d.set_swirl(0.0, 1.0);
         let (l, r) = play(&mut d, &[64], 44100 * 20);
-        assert!(l[l.len() - 4410..].iter().all(|x| *x == 0.0), "l {}", peak(&l[l.len() - 4410..]));
-        assert!(r[r.len() - 4410..].iter().all(|x| *x == 0.0), "r {}", peak(&r[r.len() - 4410..]));
+        assert!(
+            l[l.len() - 4410..].iter().all(|x| *x == 0.0),
+            "l {}",
+            peak(&l[l.len() - 4410..])
+        );
+        assert!(
+            r[r.len() - 4410..].iter().all(|x| *x == 0.0),
+            "r {}",
+            peak(&r[r.len() - 4410..])
+        );
     }
 
     #[test]
@@ -758,7 +820,10 @@ mod tests {
         let early = rms(&x[2400..7200]);
         let at2s = rms(&x[96000..100800]);
         // (a sampled GM ride is ~50 dB down by 2 s; ours shimmers a little longer)
-        assert!(at2s > early * 0.004, "ride died too soon: {early} -> {at2s}");
+        assert!(
+            at2s > early * 0.004,
+            "ride died too soon: {early} -> {at2s}"
+        );
         assert!(at2s < early * 0.5, "ride does not decay: {early} -> {at2s}");
     }
 }

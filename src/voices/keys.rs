@@ -239,7 +239,11 @@ impl Keys {
     /// Strike `note` (36..=96) at `velocity` 0..1.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
         let note = note.clamp(LOWEST_NOTE, HIGHEST_NOTE);
-        let vel = if velocity.is_finite() { velocity.clamp(0.0, 1.0) } else { 0.0 };
+        let vel = if velocity.is_finite() {
+            velocity.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         if vel <= 0.0 {
             self.note_off(note);
             return;
@@ -413,7 +417,11 @@ mod tests {
                 }
                 ev += 1;
             }
-            let next = if ev < events.len() { events[ev].0 } else { total };
+            let next = if ev < events.len() {
+                events[ev].0
+            } else {
+                total
+            };
             let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
             j += 1;
             let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
@@ -506,8 +514,14 @@ mod tests {
         play(&mut k, &[64], 20000);
         k.all_notes_off();
         let (l, r) = play(&mut k, &[64], 44100 * 3);
-        assert!(l[l.len() - 2000..].iter().all(|x| *x == 0.0), "l not silent");
-        assert!(r[r.len() - 2000..].iter().all(|x| *x == 0.0), "r not silent");
+        assert!(
+            l[l.len() - 2000..].iter().all(|x| *x == 0.0),
+            "l not silent"
+        );
+        assert!(
+            r[r.len() - 2000..].iter().all(|x| *x == 0.0),
+            "r not silent"
+        );
         // Held notes ring out on their own too (long, but finite).
         k.note_on(36, 1.0);
         let (l, _) = play(&mut k, &[64], 44100 * 30);
@@ -551,10 +565,15 @@ mod tests {
             k.note_on(40 + i * 3, 0.9);
         }
         let (l0, _) = play(&mut k, &[64], 4800);
-        let max_step = l0[2400..].windows(2).fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
+        let max_step = l0[2400..]
+            .windows(2)
+            .fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
         k.note_on(90, 0.2);
         let (l1, _) = play(&mut k, &[64], 480);
         let jump = (l1[0] - l0[l0.len() - 1]).abs();
-        assert!(jump <= max_step * 1.5 + 1e-4, "jump {jump} vs typical step {max_step}");
+        assert!(
+            jump <= max_step * 1.5 + 1e-4,
+            "jump {jump} vs typical step {max_step}"
+        );
     }
 }

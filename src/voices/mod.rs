@@ -6,11 +6,17 @@
 //! [`crate::dsp::MAX_BLOCK`] samples without allocating, locking or doing I/O. Output is
 //! finite, free of subnormals and DC, deterministic and independent of block sizes.
 
+pub mod ambience;
 pub mod bass;
+pub(crate) mod common;
 pub mod drums;
 pub mod keys;
-pub(crate) mod common;
+pub mod lead;
+pub mod pad;
 
+pub use ambience::Ambience;
 pub use bass::UprightBass;
 pub use drums::{DrumHit, Drums};
 pub use keys::Keys;
+pub use lead::Lead;
+pub use pad::Pad;

@@ -1,0 +1,461 @@
+//! City-at-night ambience: rain, distant traffic and vinyl surface noise (wide stereo).
+//!
+//! * Rain: a filtered noise bed (decorrelated left/right) plus dense random droplets. Each
+//!   droplet is a tiny modal "plink" (a two-pole resonator at a random 1.5-7 kHz pitch with a
+//!   few ms of ring) plus a click, panned at random; drops arrive as a Poisson process.
+//! * Traffic: low rumble (lowpassed noise, decorrelated per side) whose level swells slowly
+//!   (a smoothed random walk), tyre hiss on the swells, and now and then a far-off two-tone
+//!   horn: detuned band-limited saws, muffled by distance.
+//! * Vinyl: sparse crackle (clicks with exponentially distributed amplitude, the odd big pop),
+//!   a little hiss, and a faint rumble with a 0.55 Hz wow (one turn of a 33 1/3 rpm record).
+//!
+//! Amounts glide. When every amount is 0 the generators stop and the output becomes exactly
+//! 0.0. Real time: no heap at all, per-sample processing.
+
+use super::common::{
+    bandpass, highpass, lowpass, pan_gains, safety, saw_blep, sin_turns, wrap01, Bandpass,
+    Highpass, Lowpass, Mode, OnePole, Smooth,
+};
+use crate::dsp::util::flush;
+use crate::dsp::Rng;
+
+const SEED: u64 = 0xA3B1_0006;
+const DROPS: usize = 24;
+const RAIN_GAIN: f32 = 3.5;
+const TRAFFIC_GAIN: f32 = 4.5;
+const VINYL_GAIN: f32 = 2.0;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Drop {
+    mode: Mode,
+    gl: f32,
+    gr: f32,
+    /// Impulse to feed on the next tick (the drop's hit).
+    input: f32,
+}
+
+/// Rain, distant traffic and vinyl crackle. See the module docs.
+pub struct Ambience {
+    sr: f32,
+    rng: Rng,
+    nscale: f32,
+    rain: Smooth,
+    traffic: Smooth,
+    vinyl: Smooth,
+    // --- rain ---
+    rain_bed_lp: [Lowpass; 2],
+    rain_bed_hp: [Highpass; 2],
+    drops: [Drop; DROPS],
+    next_drop: usize,
+    click_l: f32,
+    click_r: f32,
+    drop_hp: [Highpass; 2],
+    // --- traffic ---
+    rumble_lp: [Lowpass; 2],
+    rumble_lp2: [Lowpass; 2],
+    hiss_bp: [Bandpass; 2],
+    swell: f32,
+    swell_target: f32,
+    swell_lp: OnePole,
+    swell_timer: u32,
+    horn_ph: [f32; 2],
+    horn_f: [f32; 2],
+    horn_env: f32,
+    horn_t: u32,
+    horn_len: u32,
+    horn_lp: Lowpass,
+    horn_pan: (f32, f32),
+    // --- vinyl ---
+    crackle_hp: Highpass,
+    crackle_lp: OnePole,
+    crackle: f32,
+    hiss_hp: [Highpass; 2],
+    wow_ph: f32,
+    vinyl_rumble_lp: Lowpass,
+    /// True while anything might still be sounding.
+    awake: bool,
+    quiet: u32,
+}
+
+impl Ambience {
+    pub fn new(sample_rate: f32) -> Self {
+        let sr = sample_rate;
+        let mut a = Self {
+            sr,
+            rng: Rng::new(SEED),
+            nscale: (sr / 44100.0).sqrt(),
+            rain: Smooth::new(sr, 0.5, 0.0),
+            traffic: Smooth::new(sr, 0.5, 0.0),
+            vinyl: Smooth::new(sr, 0.3, 0.0),
+            rain_bed_lp: [lowpass(sr, 7000.0, 0.5), lowpass(sr, 6500.0, 0.5)],
+            rain_bed_hp: [highpass(sr, 500.0, 0.5), highpass(sr, 550.0, 0.5)],
+            drops: [Drop::default(); DROPS],
+            next_drop: 0,
+            click_l: 0.0,
+            click_r: 0.0,
+            drop_hp: [highpass(sr, 900.0, 0.7), highpass(sr, 900.0, 0.7)],
+            rumble_lp: [lowpass(sr, 110.0, 0.7), lowpass(sr, 100.0, 0.7)],
+            rumble_lp2: [lowpass(sr, 160.0, 0.5), lowpass(sr, 150.0, 0.5)],
+            hiss_bp: [bandpass(sr, 900.0, 0.7), bandpass(sr, 1000.0, 0.7)],
+            swell: 0.5,
+            swell_target: 0.5,
+            swell_lp: OnePole::new(sr, 0.08),
+            swell_timer: 0,
+            horn_ph: [0.0; 2],
+            horn_f: [0.0; 2],
+            horn_env: 0.0,
+            horn_t: 0,
+            horn_len: 0,
+            horn_lp: lowpass(sr, 900.0, 0.6),
+            horn_pan: (0.7, 0.7),
+            crackle_hp: highpass(sr, 700.0, 0.7),
+            crackle_lp: OnePole::new(sr, 6000.0),
+            crackle: 0.0,
+            hiss_hp: [highpass(sr, 3500.0, 0.6), highpass(sr, 3700.0, 0.6)],
+            wow_ph: 0.0,
+            vinyl_rumble_lp: lowpass(sr, 35.0, 0.6),
+            awake: false,
+            quiet: 0,
+        };
+        a.reset();
+        a
+    }
+
+    pub fn reset(&mut self) {
+        self.rng = Rng::new(SEED);
+        self.rain.set_now(0.0);
+        self.traffic.set_now(0.0);
+        self.vinyl.set_now(0.0);
+        for k in 0..2 {
+            self.rain_bed_lp[k].reset();
+            self.rain_bed_hp[k].reset();
+            self.drop_hp[k].reset();
+            self.rumble_lp[k].reset();
+            self.rumble_lp2[k].reset();
+            self.hiss_bp[k].reset();
+            self.hiss_hp[k].reset();
+        }
+        self.drops = [Drop::default(); DROPS];
+        self.next_drop = 0;
+        self.click_l = 0.0;
+        self.click_r = 0.0;
+        self.swell = 0.5;
+        self.swell_target = 0.5;
+        self.swell_lp.reset();
+        self.swell_lp.z = 0.5;
+        self.swell_timer = 0;
+        self.horn_ph = [0.0; 2];
+        self.horn_f = [0.0; 2];
+        self.horn_env = 0.0;
+        self.horn_t = 0;
+        self.horn_len = 0;
+        self.horn_lp.reset();
+        self.crackle_hp.reset();
+        self.crackle_lp.reset();
+        self.crackle = 0.0;
+        self.wow_ph = 0.0;
+        self.vinyl_rumble_lp.reset();
+        self.awake = false;
+        self.quiet = 0;
+    }
+
+    /// Each 0..1, gliding (time constant ~0.5 s).
+    pub fn set_amount(&mut self, rain: f32, traffic: f32, vinyl: f32) {
+        if rain.is_finite() {
+            self.rain.target = rain.clamp(0.0, 1.0);
+        }
+        if traffic.is_finite() {
+            self.traffic.target = traffic.clamp(0.0, 1.0);
+        }
+        if vinyl.is_finite() {
+            self.vinyl.target = vinyl.clamp(0.0, 1.0);
+        }
+        if self.rain.target > 0.0 || self.traffic.target > 0.0 || self.vinyl.target > 0.0 {
+            self.awake = true;
+            self.quiet = 0;
+        }
+    }
+
+    /// ADDS the ambience (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
+    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+        let n = l.len().min(r.len());
+        if !self.awake {
+            return;
+        }
+        let sr = self.sr;
+        let ns = self.nscale;
+        for i in 0..n {
+            let rain = self.rain.tick();
+            let traffic = self.traffic.tick();
+            let vinyl = self.vinyl.tick();
+            let (mut ol, mut or) = (0.0f32, 0.0f32);
+
+            // ---------------- rain ----------------
+            let bed = rain * rain * 0.16 * ns;
+            let nl = if bed > 0.0 { self.rng.bipolar() * bed } else { 0.0 };
+            let nr = if bed > 0.0 { self.rng.bipolar() * bed } else { 0.0 };
+            ol += self.rain_bed_hp[0].tick(self.rain_bed_lp[0].tick(nl));
+            or += self.rain_bed_hp[1].tick(self.rain_bed_lp[1].tick(nr));
+            // Droplets: Poisson arrivals, up to ~400 per second.
+            let rate = 400.0 * rain * rain;
+            if rate > 0.0 && self.rng.chance(rate / sr) {
+                let d = &mut self.drops[self.next_drop];
+                self.next_drop = (self.next_drop + 1) % DROPS;
+                let f = 1500.0 * (7000.0f32 / 1500.0).powf(self.rng.f32());
+                d.mode.reset();
+                d.mode.set(sr, f, self.rng.range(0.004, 0.03));
+                let amp = 0.06 * (0.2 + 0.8 * self.rng.f32().powi(3)) * (0.4 + 0.6 * rain);
+                let (gl, gr) = pan_gains(self.rng.bipolar() * 0.95);
+                d.gl = gl * amp;
+                d.gr = gr * amp;
+                d.input = 1.0;
+                // The hit itself: a click with the same pan.
+                let c = amp * 0.6 * self.rng.bipolar();
+                self.click_l += c * gl;
+                self.click_r += c * gr;
+            }
+            let (mut dl, mut dr) = (self.click_l, self.click_r);
+            self.click_l = 0.0;
+            self.click_r = 0.0;
+            for d in self.drops.iter_mut() {
+                if d.input != 0.0 || !d.mode.is_silent() {
+                    let y = d.mode.tick(d.input);
+                    d.input = 0.0;
+                    dl += y * d.gl;
+                    dr += y * d.gr;
+                }
+            }
+            ol += self.drop_hp[0].tick(dl) * RAIN_GAIN;
+            or += self.drop_hp[1].tick(dr) * RAIN_GAIN;
+
+            // ---------------- traffic ----------------
+            // Swells: a new random target every 2-6 s, smoothed (cars passing far away).
+            if traffic > 0.0 {
+                if self.swell_timer == 0 {
+                    self.swell_target = 0.25 + 0.75 * self.rng.f32();
+                    self.swell_timer = (sr * self.rng.range(2.0, 6.0)) as u32;
+                } else {
+                    self.swell_timer -= 1;
+                }
+                // Rare far horn: on average one every ~25 s at full traffic.
+                if self.horn_len == 0 && self.rng.chance(traffic / (25.0 * sr)) {
+                    let base = self.rng.range(330.0, 440.0);
+                    self.horn_f = [base, base * self.rng.range(1.19, 1.27)];
+                    self.horn_len = (sr * self.rng.range(0.25, 1.1)) as u32;
+                    self.horn_t = 0;
+                    self.horn_pan = pan_gains(self.rng.bipolar() * 0.7);
+                }
+            }
+            self.swell = self.swell_lp.tick(self.swell_target);
+            let rum = traffic * (0.4 + 0.6 * self.swell) * 0.55 * ns;
+            let (rl, rr) = if rum > 0.0 {
+                (self.rng.bipolar() * rum, self.rng.bipolar() * rum)
+            } else {
+                (0.0, 0.0)
+            };
+            let tl = self.rumble_lp2[0].tick(self.rumble_lp[0].tick(rl));
+            let tr = self.rumble_lp2[1].tick(self.rumble_lp[1].tick(rr));
+            // Tyre hiss rises with the swell.
+            let hs = self.swell * self.swell * 0.04;
+            let hl = self.hiss_bp[0].tick(rl * hs);
+            let hr = self.hiss_bp[1].tick(rr * hs);
+            let mut horn = 0.0;
+            if self.horn_len > 0 {
+                let t = self.horn_t as f32 / self.horn_len as f32;
+                let env = (t * 12.0).min(1.0) * ((1.0 - t) * 6.0).min(1.0);
+                self.horn_env = env;
+                for k in 0..2 {
+                    let dt = self.horn_f[k] / sr;
+                    horn += saw_blep(self.horn_ph[k], dt);
+                    self.horn_ph[k] = wrap01(self.horn_ph[k] + dt);
+                }
+                horn *= env * 0.02 * traffic;
+                self.horn_t += 1;
+                if self.horn_t >= self.horn_len {
+                    self.horn_len = 0;
+                    self.horn_env = 0.0;
+                }
+            }
+            let horn = self.horn_lp.tick(horn);
+            ol += (tl + hl) * TRAFFIC_GAIN + horn * self.horn_pan.0;
+            or += (tr + hr) * TRAFFIC_GAIN + horn * self.horn_pan.1;
+
+            // ---------------- vinyl ----------------
+            let mut cr = 0.0;
+            if vinyl > 0.0 {
+                // Crackle: ~6-40 clicks/s, exponential amplitudes, the odd big pop.
+                let rate = 6.0 + 34.0 * vinyl;
+                if self.rng.chance(rate / sr) {
+                    let u = self.rng.f32().max(1e-6);
+                    let a = (-u.ln() * 0.25).min(1.5);
+                    let sign = if self.rng.chance(0.5) { 1.0 } else { -1.0 };
+                    self.crackle = sign * a * 0.12 * vinyl;
+                }
+            }
+            if self.crackle != 0.0 {
+                cr = self.crackle;
+                self.crackle = flush(self.crackle * -0.35);
+            }
+            let cr = self.crackle_hp.tick(self.crackle_lp.tick(cr));
+            let hiss = vinyl * 0.006 * ns;
+            let (vl, vr) = if hiss > 0.0 {
+                (self.rng.bipolar() * hiss, self.rng.bipolar() * hiss)
+            } else {
+                (0.0, 0.0)
+            };
+            let hl = self.hiss_hp[0].tick(vl);
+            let hr = self.hiss_hp[1].tick(vr);
+            // Faint rumble with the once-per-turn wow of a 33 1/3 record (0.55 Hz).
+            self.wow_ph = if vinyl > 0.0 { wrap01(self.wow_ph + 0.55 / sr) } else { self.wow_ph };
+            let wow = 0.5 + 0.5 * sin_turns(self.wow_ph);
+            let rn = if vinyl > 0.0 { self.rng.bipolar() * vinyl * 0.35 * ns * (0.3 + 0.7 * wow) } else { 0.0 };
+            let rumble = self.vinyl_rumble_lp.tick(rn);
+            ol += (cr + hl + rumble) * VINYL_GAIN;
+            or += (cr * 0.9 + hr + rumble) * VINYL_GAIN;
+
+            let yl = safety(ol);
+            let yr = safety(or);
+            l[i] += yl;
+            r[i] += yr;
+
+            // Sleep once everything has faded to exact silence.
+            if rain == 0.0 && traffic == 0.0 && vinyl == 0.0 && yl == 0.0 && yr == 0.0 && self.horn_len == 0 {
+                self.quiet += 1;
+                if self.quiet > 256 {
+                    self.awake = false;
+                    self.quiet = 0;
+                    self.swell_timer = 0;
+                    break;
+                }
+            } else {
+                self.quiet = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::common::testutil::*;
+    use super::*;
+
+    fn play(a: &mut Ambience, sizes: &[usize], n: usize) -> (Vec<f32>, Vec<f32>) {
+        render_with(n, sizes, |l, r| a.render(l, r))
+    }
+
+    fn scripted(sr: f32, sizes: &[usize]) -> Vec<f32> {
+        let mut a = Ambience::new(sr);
+        let total = 60000;
+        let (mut pos, mut j) = (0, 0);
+        let mut out = Vec::new();
+        let evs: [(usize, f32, f32, f32); 4] = [
+            (0, 1.0, 0.0, 0.5),
+            (10001, 0.3, 1.0, 1.0),
+            (30000, 0.0, 0.6, 0.0),
+            (45000, 0.0, 0.0, 0.0),
+        ];
+        while pos < total {
+            for e in evs.iter() {
+                if e.0 == pos {
+                    a.set_amount(e.1, e.2, e.3);
+                }
+            }
+            let next = evs.iter().map(|e| e.0).filter(|&x| x > pos).min().unwrap_or(total);
+            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
+            j += 1;
+            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
+            a.render(&mut l, &mut r);
+            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
+            pos += s;
+        }
+        out
+    }
+
+    #[test]
+    fn ambience_finite_no_subnormals_all_rates() {
+        for sr in RATES {
+            let mut a = Ambience::new(sr);
+            a.set_amount(1.0, 1.0, 1.0);
+            let (l, r) = play(&mut a, &[64], (sr * 3.0) as usize);
+            assert_clean(&l, "ambience l");
+            assert_clean(&r, "ambience r");
+            assert!(peak(&l[(sr as usize)..]) > 0.02, "silent at {sr}");
+            a.set_amount(0.0, 0.0, 0.0);
+            let (l, r) = play(&mut a, &[64], (sr * 12.0) as usize);
+            assert_clean(&l, "ambience l tail");
+            assert_clean(&r, "ambience r tail");
+            assert!(l[l.len() - 1000..].iter().all(|v| *v == 0.0), "not silent at {sr}");
+        }
+    }
+
+    #[test]
+    fn ambience_reset_reproduces_output() {
+        let mut a = Ambience::new(48000.0);
+        let run = |a: &mut Ambience| {
+            a.set_amount(0.8, 0.6, 0.7);
+            let (mut l, r) = play(a, &[64], 48000);
+            l.extend(r);
+            l
+        };
+        let x = run(&mut a);
+        a.reset();
+        assert_eq!(x, run(&mut a));
+    }
+
+    #[test]
+    fn ambience_block_size_independent() {
+        let a = scripted(44100.0, &[64]);
+        assert_eq!(a, scripted(44100.0, &[1, 7, 33]));
+        assert_eq!(a, scripted(44100.0, &[64, 3, 20]));
+    }
+
+    #[test]
+    fn ambience_peak_below_one_and_moderate() {
+        let mut a = Ambience::new(48000.0);
+        a.set_amount(1.0, 1.0, 1.0);
+        let (l, r) = play(&mut a, &[64], 48000 * 30);
+        let pk = peak(&l).max(peak(&r));
+        assert!(pk < 0.8, "peak {pk}");
+        assert!(rms(&l[48000 * 5..]) > 0.01, "too quiet");
+    }
+
+    #[test]
+    fn rain_is_bright_traffic_is_dark() {
+        let sr = 48000.0;
+        let mut a = Ambience::new(sr);
+        a.set_amount(1.0, 0.0, 0.0);
+        let (l, _) = play(&mut a, &[64], 48000 * 4);
+        let rain_hi = power_fraction_above(&l[48000 * 3..48000 * 3 + 8192], sr, 1000.0);
+        assert!(rain_hi > 0.7, "rain above 1 kHz: {rain_hi}");
+        let mut a = Ambience::new(sr);
+        a.set_amount(0.0, 1.0, 0.0);
+        let (l, _) = play(&mut a, &[64], 48000 * 4);
+        let seg = &l[48000 * 3..48000 * 3 + 8192];
+        let traffic_hi = power_fraction_above(seg, sr, 300.0);
+        assert!(traffic_hi < 0.3, "traffic above 300 Hz: {traffic_hi}");
+    }
+
+    #[test]
+    fn vinyl_crackles() {
+        // Sparse clicks: the crest factor of the crackle band is high.
+        let sr = 48000.0;
+        let mut a = Ambience::new(sr);
+        a.set_amount(0.0, 0.0, 1.0);
+        let (l, _) = play(&mut a, &[64], 48000 * 4);
+        let seg = &l[48000 * 2..];
+        let crest = peak(seg) / rms(seg);
+        assert!(crest > 6.0, "crest factor {crest}");
+    }
+
+    #[test]
+    fn ambience_is_wide() {
+        let mut a = Ambience::new(48000.0);
+        a.set_amount(1.0, 1.0, 0.3);
+        let (l, r) = play(&mut a, &[64], 48000 * 4);
+        let (l, r) = (&l[96000..], &r[96000..]);
+        let dot: f64 = l.iter().zip(r).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+        let el: f64 = l.iter().map(|a| (*a as f64).powi(2)).sum();
+        let er: f64 = r.iter().map(|a| (*a as f64).powi(2)).sum();
+        assert!(dot / (el * er).sqrt() < 0.6, "correlation {}", dot / (el * er).sqrt());
+    }
+}

@@ -1,0 +1,603 @@
+//! Monophonic lead horn: a formant-shaped source model morphing from a breathy tenor sax to
+//! a harmon-muted trumpet.
+//!
+//! Source: a band-limited (PolyBLEP) sawtooth plus a "subtone" sine, through a two-pole
+//! lowpass whose corner follows the blowing envelope (horns get brighter as they get louder),
+//! then four parallel formant resonators (fixed body/bell/mute resonances, fundsp SVFs) and a
+//! direct path. Breath noise goes through the same formants plus an airy band. The sax has a
+//! strong fundamental and low formants; the harmon mute removes the bottom (high-pass ~650
+//! Hz) and puts a nasal peak near 1.8 kHz.
+//! Pitch: a scoop from ~1 semitone below at every fresh attack, legato glides (`glide_to`,
+//! or a `note_on` while a note sounds), a delayed vibrato that starts ~200 ms into long notes,
+//! slow random drift of a few cents, and `fall` (a fall-off: pitch drops with acceleration
+//! while the tone fades).
+//!
+//! Real time: no heap at all; per-sample processing; everything allocated in `new`.
+
+use super::common::{
+    bandpass, highpass, lowpass, safety, saw_blep, sin_turns, wrap01, Bandpass, DcBlock,
+    Highpass, Lowpass, OnePole, Smooth,
+};
+use crate::dsp::util::{flush, midi_hz};
+use crate::dsp::Rng;
+
+const SEED: u64 = 0x1EAD_0004;
+const OUT_GAIN: f32 = 0.9;
+const LOWEST_NOTE: f32 = 34.0;
+const HIGHEST_NOTE: f32 = 96.0;
+
+/// Formants (Hz, Q, gain) of the two characters; morphing interpolates between them.
+const SAX: [(f32, f32, f32); 4] = [
+    (480.0, 2.0, 1.0),
+    (1200.0, 3.0, 0.55),
+    (2600.0, 4.0, 0.40),
+    (3600.0, 5.0, 0.15),
+];
+const HARMON: [(f32, f32, f32); 4] = [
+    (1050.0, 3.0, 0.35),
+    (1850.0, 5.0, 1.0),
+    (3100.0, 5.0, 0.6),
+    (4400.0, 6.0, 0.35),
+];
+
+/// Monophonic lead (tenor sax <-> harmon-muted trumpet). See the module docs.
+pub struct Lead {
+    sr: f32,
+    rng: Rng,
+    active: bool,
+    gate: bool,
+    vel: Smooth,
+    /// Blowing envelope 0..1 and its per-sample coefficients.
+    env: f32,
+    // Pitch state (semitones).
+    pitch: f32,
+    glide_from: f32,
+    glide_to: f32,
+    glide_pos: f32,
+    glide_step: f32,
+    scoop: f32,
+    scoop_k: f32,
+    /// Samples since the last note start (vibrato delay).
+    since: u32,
+    vib_ph: f32,
+    drift: f32,
+    drift_lp: OnePole,
+    fall_pos: f32,
+    fall_step: f32,
+    /// Articulation dip for tongued legato notes.
+    tongue: f32,
+    tongue_k: f32,
+    chiff: f32,
+    chiff_k: f32,
+    // Source.
+    ph: f32,
+    bright1: OnePole,
+    bright2: OnePole,
+    // Expression.
+    character: Smooth,
+    breath: Smooth,
+    vibrato: Smooth,
+    // Resonators.
+    formants: [Bandpass; 4],
+    formant_gain: [f32; 4],
+    direct: f32,
+    designed: f32,
+    air: Bandpass,
+    mute_hp: Highpass,
+    mute_hp_at: f32,
+    tone_lp: Lowpass,
+    dc: DcBlock,
+    nscale: f32,
+}
+
+impl Lead {
+    pub fn new(sample_rate: f32) -> Self {
+        let sr = sample_rate;
+        let mut s = Self {
+            sr,
+            rng: Rng::new(SEED),
+            active: false,
+            gate: false,
+            vel: Smooth::new(sr, 0.03, 0.0),
+            env: 0.0,
+            pitch: 60.0,
+            glide_from: 60.0,
+            glide_to: 60.0,
+            glide_pos: 1.0,
+            glide_step: 0.0,
+            scoop: 0.0,
+            scoop_k: 0.0,
+            since: 0,
+            vib_ph: 0.0,
+            drift: 0.0,
+            drift_lp: OnePole::new(sr, 0.7),
+            fall_pos: 0.0,
+            fall_step: 0.0,
+            tongue: 0.0,
+            tongue_k: (-1.0 / (0.025 * sr)).exp(),
+            chiff: 0.0,
+            chiff_k: (-1.0 / (0.03 * sr)).exp(),
+            ph: 0.0,
+            bright1: OnePole::new(sr, 2000.0),
+            bright2: OnePole::new(sr, 2000.0),
+            character: Smooth::new(sr, 0.2, 0.0),
+            breath: Smooth::new(sr, 0.1, 0.3),
+            vibrato: Smooth::new(sr, 0.1, 0.4),
+            formants: SAX.map(|(f, q, _)| bandpass(sr, f, q)),
+            formant_gain: [0.0; 4],
+            direct: 0.0,
+            designed: -1.0,
+            air: bandpass(sr, 2800.0, 0.8),
+            mute_hp: highpass(sr, 80.0, 0.7),
+            mute_hp_at: -1.0,
+            tone_lp: lowpass(sr, 9000.0, 0.6),
+            dc: DcBlock::new(sr, 15.0),
+            nscale: (sr / 44100.0).sqrt(),
+        };
+        s.reset();
+        s
+    }
+
+    pub fn reset(&mut self) {
+        self.rng = Rng::new(SEED);
+        self.active = false;
+        self.gate = false;
+        self.vel.set_now(0.0);
+        self.env = 0.0;
+        self.pitch = 60.0;
+        self.glide_from = 60.0;
+        self.glide_to = 60.0;
+        self.glide_pos = 1.0;
+        self.glide_step = 0.0;
+        self.scoop = 0.0;
+        self.since = 0;
+        self.vib_ph = 0.0;
+        self.drift = 0.0;
+        self.drift_lp.reset();
+        self.fall_pos = 0.0;
+        self.fall_step = 0.0;
+        self.tongue = 0.0;
+        self.chiff = 0.0;
+        self.ph = 0.0;
+        self.bright1.reset();
+        self.bright2.reset();
+        self.character.set_now(0.0);
+        self.breath.set_now(0.3);
+        self.vibrato.set_now(0.4);
+        for f in &mut self.formants {
+            f.reset();
+        }
+        self.designed = -1.0;
+        self.air.reset();
+        self.mute_hp.reset();
+        self.mute_hp_at = -1.0;
+        self.tone_lp.reset();
+        self.dc.reset();
+    }
+
+    /// Start `note` at `velocity` 0..1. While a note sounds this is a tongued legato step
+    /// (short glide, small articulation dip); from silence it is a fresh attack with a scoop.
+    pub fn note_on(&mut self, note: u8, velocity: f32) {
+        let vel = if velocity.is_finite() { velocity.clamp(0.0, 1.0) } else { 0.0 };
+        if vel <= 0.0 {
+            self.note_off();
+            return;
+        }
+        let target = (note as f32).clamp(LOWEST_NOTE, HIGHEST_NOTE);
+        let c = self.character.target;
+        self.vel.target = vel;
+        self.since = 0;
+        self.fall_step = 0.0;
+        self.fall_pos = 0.0;
+        if self.active && self.gate && self.env > 0.05 {
+            self.start_glide(target, 0.035);
+            self.tongue = 0.3;
+            self.chiff = 0.4 * vel;
+        } else {
+            if !self.active {
+                self.vel.set_now(vel);
+            }
+            self.pitch = target;
+            self.glide_from = target;
+            self.glide_to = target;
+            self.glide_pos = 1.0;
+            // Scoop from about a semitone below (a little less on hard trumpet attacks).
+            self.scoop = -(0.7 + 0.4 * self.rng.f32()) * (1.0 - 0.3 * c * vel);
+            self.scoop_k = (-1.0 / ((0.055 - 0.02 * c) * self.sr)).exp();
+            self.chiff = 0.8 * vel;
+            if !self.active {
+                self.ph = self.rng.f32();
+            }
+        }
+        self.active = true;
+        self.gate = true;
+    }
+
+    /// Release the note (~80 ms).
+    pub fn note_off(&mut self) {
+        self.gate = false;
+    }
+
+    /// 0 = breathy tenor sax, 1 = harmon-muted trumpet (glides).
+    pub fn set_character(&mut self, sax_to_trumpet: f32) {
+        if sax_to_trumpet.is_finite() {
+            self.character.target = sax_to_trumpet.clamp(0.0, 1.0);
+        }
+    }
+
+    /// breath 0..1 (breath-noise amount), vibrato 0..1 (depth of the delayed vibrato).
+    pub fn set_expression(&mut self, breath: f32, vibrato: f32) {
+        if breath.is_finite() {
+            self.breath.target = breath.clamp(0.0, 1.0);
+        }
+        if vibrato.is_finite() {
+            self.vibrato.target = vibrato.clamp(0.0, 1.0);
+        }
+    }
+
+    /// Glide (legato, no re-attack) to `note` over `time_s`. From silence it starts a note
+    /// that slides in from the last pitch.
+    pub fn glide_to(&mut self, note: u8, time_s: f32) {
+        let target = (note as f32).clamp(LOWEST_NOTE, HIGHEST_NOTE);
+        let t = if time_s.is_finite() { time_s.clamp(0.0, 4.0) } else { 0.0 };
+        if !(self.active && self.gate) {
+            let from = self.pitch;
+            let v = if self.vel.target > 0.0 { self.vel.target } else { 0.7 };
+            self.note_on(note, v);
+            self.scoop = 0.0;
+            self.pitch = from;
+        }
+        self.since = 0;
+        self.start_glide(target, t);
+    }
+
+    /// A fall-off: the pitch drops (accelerating, ~5 semitones) and the tone fades over
+    /// `time_s`; the note ends with it.
+    pub fn fall(&mut self, time_s: f32) {
+        if !self.active {
+            return;
+        }
+        let t = if time_s.is_finite() { time_s.clamp(0.05, 4.0) } else { 0.4 };
+        self.fall_pos = 0.0;
+        self.fall_step = 1.0 / (t * self.sr);
+    }
+
+    fn start_glide(&mut self, target: f32, time_s: f32) {
+        self.glide_from = self.pitch;
+        self.glide_to = target;
+        if time_s <= 0.0 {
+            self.pitch = target;
+            self.glide_from = target;
+            self.glide_pos = 1.0;
+            self.glide_step = 0.0;
+        } else {
+            self.glide_pos = 0.0;
+            self.glide_step = 1.0 / (time_s * self.sr);
+        }
+    }
+
+    fn design(&mut self, c: f32) {
+        for i in 0..4 {
+            let (fs, qs, gs) = SAX[i];
+            let (ft, qt, gt) = HARMON[i];
+            let f = fs * (ft / fs).powf(c);
+            let q = qs + (qt - qs) * c;
+            self.formants[i].set(f, q);
+            self.formant_gain[i] = (gs + (gt - gs) * c) / q;
+        }
+        self.direct = 0.55 + (0.06 - 0.55) * c;
+        self.designed = c;
+    }
+
+    /// ADDS the lead (centre) into `l`, `r` (len <= MAX_BLOCK).
+    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+        let n = l.len().min(r.len());
+        let sr = self.sr;
+        for i in 0..n {
+            let c = self.character.tick();
+            let breath = self.breath.tick();
+            let vib_amt = self.vibrato.tick();
+            let vel = self.vel.tick();
+            if (c - self.designed).abs() > 0.002 {
+                self.design(c);
+            }
+            let hp = 80.0 * (650.0f32 / 80.0).powf(c);
+            if (hp - self.mute_hp_at).abs() > 1.0 {
+                self.mute_hp.set(hp, 0.7);
+                self.mute_hp_at = hp;
+            }
+            if !self.active {
+                // Keep the filters running down to their exact-zero gates.
+                let mut y = 0.0;
+                for k in 0..4 {
+                    y += self.formants[k].tick(0.0) * self.formant_gain[k];
+                }
+                y += self.air.tick(0.0);
+                let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * OUT_GAIN;
+                let y = safety(y);
+                l[i] += y * core::f32::consts::FRAC_1_SQRT_2;
+                r[i] += y * core::f32::consts::FRAC_1_SQRT_2;
+                continue;
+            }
+
+            // ---- envelope ----
+            let mut fall_gain = 1.0;
+            let mut fall_pitch = 0.0;
+            if self.fall_step > 0.0 {
+                self.fall_pos += self.fall_step;
+                let u = self.fall_pos.min(1.0);
+                fall_pitch = -5.0 * u * u;
+                fall_gain = (1.0 - u) * (1.0 - u);
+                if self.fall_pos >= 1.0 {
+                    self.gate = false;
+                    self.fall_step = 0.0;
+                    self.env = 0.0;
+                }
+            }
+            let (target, tau) = if self.gate {
+                (1.0, 0.028 - 0.014 * c)
+            } else {
+                (0.0, 0.045)
+            };
+            let k = 1.0 - (-1.0 / (tau * sr)).exp();
+            self.env = flush(self.env + k * (target - self.env));
+            self.tongue = flush(self.tongue * self.tongue_k);
+            self.chiff = flush(self.chiff * self.chiff_k);
+            let amp = self.env * (1.0 - self.tongue) * fall_gain;
+
+            // ---- pitch ----
+            if self.glide_pos < 1.0 {
+                self.glide_pos = (self.glide_pos + self.glide_step).min(1.0);
+                let u = self.glide_pos;
+                let s = u * u * (3.0 - 2.0 * u);
+                self.pitch = self.glide_from + (self.glide_to - self.glide_from) * s;
+            }
+            self.scoop = flush(self.scoop * self.scoop_k);
+            // Delayed vibrato: starts ~200 ms into the note, fades in over ~300 ms.
+            self.since = self.since.saturating_add(1);
+            let t = self.since as f32 / sr;
+            let vib_in = ((t - 0.2) / 0.3).clamp(0.0, 1.0);
+            let vib_rate = 5.2 + 0.7 * c;
+            self.vib_ph = wrap01(self.vib_ph + vib_rate / sr);
+            let vib = vib_amt * 0.32 * vib_in * sin_turns(self.vib_ph);
+            // Slow drift of a few cents (a player is never a sine generator).
+            self.drift = self.drift_lp.tick(self.rng.bipolar() * 2.5);
+            let p = self.pitch + self.scoop + fall_pitch + vib + self.drift * 0.06;
+            let f = midi_hz(p);
+            let dt = (f / sr).min(0.45);
+
+            // ---- source ----
+            let saw = saw_blep(self.ph, dt);
+            let sub = sin_turns(self.ph);
+            self.ph = wrap01(self.ph + dt);
+            let src = saw * (0.6 + 0.4 * c) + sub * (0.55 - 0.5 * c);
+            // Brightness follows the blowing: louder = brighter.
+            let blow = amp * (0.35 + 0.65 * vel);
+            let corner = f * (1.4 + (6.0 + 10.0 * c) * blow) + 200.0;
+            self.bright1.set_hz(sr, corner);
+            self.bright2.set_hz(sr, corner);
+            let tone = self.bright2.tick(self.bright1.tick(src)) * amp;
+            // ---- breath ----
+            let nz = self.rng.bipolar() * self.nscale;
+            let breath_amt = breath * (0.05 + 0.10 * (1.0 - c)) * (0.3 + 0.7 * self.env)
+                + 0.12 * self.chiff
+                + 0.08 * breath * (1.0 - fall_gain);
+            let bn = nz * breath_amt * (1.0 - self.tongue);
+            // ---- resonators ----
+            let x = tone + bn * 0.5;
+            let mut y = self.direct * tone;
+            for k in 0..4 {
+                y += self.formants[k].tick(x) * self.formant_gain[k];
+            }
+            y += self.air.tick(bn) * (0.5 - 0.3 * c);
+            let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * OUT_GAIN;
+            let y = safety(y);
+            l[i] += y * core::f32::consts::FRAC_1_SQRT_2;
+            r[i] += y * core::f32::consts::FRAC_1_SQRT_2;
+
+            // ---- end of note ----
+            if !self.gate && self.env < 1e-5 && self.chiff == 0.0 {
+                self.active = false;
+                self.env = 0.0;
+                self.tongue = 0.0;
+                self.bright1.reset();
+                self.bright2.reset();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::common::testutil::*;
+    use super::*;
+
+    fn play(x: &mut Lead, sizes: &[usize], n: usize) -> (Vec<f32>, Vec<f32>) {
+        render_with(n, sizes, |l, r| x.render(l, r))
+    }
+
+    #[derive(Clone, Copy)]
+    enum Ev {
+        On(u8, f32),
+        Off,
+        Glide(u8, f32),
+        Fall(f32),
+        Char(f32),
+        Expr(f32, f32),
+    }
+
+    fn scripted(sr: f32, sizes: &[usize]) -> Vec<f32> {
+        let mut x = Lead::new(sr);
+        let events = [
+            (0, Ev::Expr(0.6, 0.8)),
+            (0, Ev::On(62, 0.8)),
+            (3001, Ev::On(65, 0.7)),
+            (6000, Ev::Glide(69, 0.2)),
+            (9000, Ev::Char(1.0)),
+            (12000, Ev::Fall(0.3)),
+            (30000, Ev::On(70, 0.9)),
+            (33333, Ev::Off),
+        ];
+        let total = 40000;
+        let (mut pos, mut ev, mut j) = (0, 0, 0);
+        let mut out = Vec::new();
+        while pos < total {
+            while ev < events.len() && events[ev].0 == pos {
+                match events[ev].1 {
+                    Ev::On(n, v) => x.note_on(n, v),
+                    Ev::Off => x.note_off(),
+                    Ev::Glide(n, t) => x.glide_to(n, t),
+                    Ev::Fall(t) => x.fall(t),
+                    Ev::Char(c) => x.set_character(c),
+                    Ev::Expr(b, v) => x.set_expression(b, v),
+                }
+                ev += 1;
+            }
+            let next = if ev < events.len() { events[ev].0 } else { total };
+            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
+            j += 1;
+            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
+            x.render(&mut l, &mut r);
+            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
+            pos += s;
+        }
+        out
+    }
+
+    #[test]
+    fn lead_finite_no_subnormals_all_rates() {
+        for sr in RATES {
+            for c in [0.0, 1.0] {
+                let mut x = Lead::new(sr);
+                x.set_character(c);
+                x.set_expression(1.0, 1.0);
+                x.note_on(34, 1.0);
+                let (l, r) = play(&mut x, &[64], (sr * 0.5) as usize);
+                x.glide_to(96, 0.1);
+                let (l2, r2) = play(&mut x, &[64], (sr * 0.5) as usize);
+                x.note_off();
+                let (l3, r3) = play(&mut x, &[64], (sr * 1.0) as usize);
+                for v in [&l, &r, &l2, &r2, &l3, &r3] {
+                    assert_clean(v, "lead");
+                }
+                assert!(peak(&l) > 0.05, "lead silent at {sr}");
+            }
+        }
+    }
+
+    #[test]
+    fn lead_reset_reproduces_output() {
+        let mut x = Lead::new(48000.0);
+        let run = |x: &mut Lead| {
+            x.set_expression(0.7, 0.6);
+            x.note_on(60, 0.8);
+            let (mut l, _) = play(x, &[64], 20000);
+            x.glide_to(64, 0.1);
+            x.fall(0.2);
+            let (l2, _) = play(x, &[64], 20000);
+            l.extend(l2);
+            l
+        };
+        let a = run(&mut x);
+        x.reset();
+        assert_eq!(a, run(&mut x));
+    }
+
+    #[test]
+    fn lead_block_size_independent() {
+        let a = scripted(44100.0, &[64]);
+        assert_eq!(a, scripted(44100.0, &[1, 7, 33]));
+        assert_eq!(a, scripted(44100.0, &[63, 2, 19]));
+    }
+
+    #[test]
+    fn lead_peak_below_one_and_moderate() {
+        for c in [0.0, 0.5, 1.0] {
+            let mut x = Lead::new(48000.0);
+            x.set_character(c);
+            x.set_expression(1.0, 1.0);
+            let mut pk = 0.0f32;
+            for n in [34u8, 46, 58, 70, 82, 94] {
+                x.note_on(n, 1.0);
+                let (l, _) = play(&mut x, &[64], 12000);
+                pk = pk.max(peak(&l));
+            }
+            assert!(pk < 1.0, "peak {pk}");
+            let mut x = Lead::new(48000.0);
+            x.set_character(c);
+            x.note_on(62, 0.8);
+            let (l, _) = play(&mut x, &[64], 24000);
+            let p = peak(&l);
+            assert!(p > 0.1 && p < 0.7, "character {c}: velocity 0.8 peak {p}");
+        }
+    }
+
+    #[test]
+    fn lead_decays_to_exact_silence() {
+        let mut x = Lead::new(44100.0);
+        x.set_expression(1.0, 1.0);
+        x.note_on(60, 1.0);
+        play(&mut x, &[64], 20000);
+        x.note_off();
+        let (l, r) = play(&mut x, &[64], 44100 * 2);
+        assert!(l[l.len() - 2000..].iter().all(|v| *v == 0.0));
+        assert!(r[r.len() - 2000..].iter().all(|v| *v == 0.0));
+        // A fall ends the note by itself.
+        x.note_on(67, 0.9);
+        play(&mut x, &[64], 10000);
+        x.fall(0.3);
+        let (l, _) = play(&mut x, &[64], 44100 * 2);
+        assert!(l[l.len() - 2000..].iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn lead_pitch_settles_after_scoop_and_glide() {
+        let sr = 48000.0;
+        for c in [0.0f32, 1.0] {
+            let mut x = Lead::new(sr);
+            x.set_character(c);
+            x.set_expression(0.0, 0.0);
+            play(&mut x, &[64], 24000); // let the character settle
+            x.note_on(57, 0.8);
+            let (l, _) = play(&mut x, &[64], 24000);
+            // Scoop: the first 20 ms are flat of the target.
+            let early = measure_hz(&l[480..480 + 2600], sr, midi_hz(56.5));
+            assert!(early < midi_hz(57.0) * 0.995, "no scoop: {early}");
+            let f = measure_hz(&l[9600..], sr, midi_hz(57.0));
+            let cents = 1200.0 * (f / midi_hz(57.0)).log2();
+            assert!(cents.abs() < 8.0, "character {c}: settled at {cents} cents");
+            x.glide_to(64, 0.1);
+            let (l, _) = play(&mut x, &[64], 24000);
+            let f = measure_hz(&l[9600..], sr, midi_hz(64.0));
+            let cents = 1200.0 * (f / midi_hz(64.0)).log2();
+            assert!(cents.abs() < 8.0, "glide target off by {cents} cents");
+        }
+    }
+
+    #[test]
+    fn lead_vibrato_is_delayed() {
+        // Pitch deviation in the first 150 ms (after the scoop) vs. 600-900 ms in.
+        let sr = 48000.0;
+        let mut x = Lead::new(sr);
+        x.set_expression(0.0, 1.0);
+        x.note_on(69, 0.8);
+        let (l, _) = play(&mut x, &[64], 48000);
+        let spread = |a: usize, b: usize| {
+            let mut lo = f32::MAX;
+            let mut hi = 0.0f32;
+            let step = 960; // 20 ms windows
+            let mut s = a;
+            while s + step <= b {
+                let f = measure_hz(&l[s..s + 2 * step], sr, 440.0);
+                lo = lo.min(f);
+                hi = hi.max(f);
+                s += step;
+            }
+            1200.0 * (hi / lo).log2()
+        };
+        let early = spread(4800, 9600);
+        let late = spread(28800, 43200);
+        assert!(late > 15.0, "no vibrato: {late} cents");
+        assert!(early < late * 0.5, "vibrato not delayed: early {early}, late {late}");
+    }
+}
