@@ -27,7 +27,11 @@ fn beat_s() -> f64 {
 fn at(bar: usize, beat: f64) -> usize {
     let whole = beat.floor();
     let frac = beat - whole;
-    let frac = if (frac - 0.5).abs() < 1e-9 { SWING } else { frac };
+    let frac = if (frac - 0.5).abs() < 1e-9 {
+        SWING
+    } else {
+        frac
+    };
     (((bar as f64 * 4.0 + whole + frac) * beat_s()) * SR as f64).round() as usize
 }
 
@@ -50,7 +54,11 @@ fn render<I, E: Copy>(
             apply(inst, events[ev].1);
             ev += 1;
         }
-        let next = if ev < events.len() { events[ev].0 } else { total };
+        let next = if ev < events.len() {
+            events[ev].0
+        } else {
+            total
+        };
         let n = (next - pos).min(MAX_BLOCK).min(total - pos).max(1);
         process(inst, &mut l[pos..pos + n], &mut r[pos..pos + n]);
         pos += n;
@@ -144,7 +152,12 @@ fn keys_part(total: usize) -> (Vec<f32>, Vec<f32>) {
         for (i, &n) in v.iter().enumerate() {
             // A slight roll: lower notes a hair earlier, inner voices softer.
             let t = on + i * (SR as usize / 400);
-            let vv = vel * if i == 0 || i == v.len() - 1 { 1.0 } else { 0.88 };
+            let vv = vel
+                * if i == 0 || i == v.len() - 1 {
+                    1.0
+                } else {
+                    0.88
+                };
             ev.push((t, KeysEv::On(n, vv)));
             ev.push((off, KeysEv::Off(n)));
         }
@@ -182,7 +195,14 @@ fn drums_part(total: usize) -> (Vec<f32>, Vec<f32>) {
     let mut ev = vec![(0, DrumEv::Swirl(0.55, cps))];
     for bar in 0..BARS {
         // Ride: ding, ding-da, ding, ding-da.
-        for (beat, vel) in [(0.0, 0.62), (1.0, 0.72), (1.5, 0.48), (2.0, 0.62), (3.0, 0.72), (3.5, 0.48)] {
+        for (beat, vel) in [
+            (0.0, 0.62),
+            (1.0, 0.72),
+            (1.5, 0.48),
+            (2.0, 0.62),
+            (3.0, 0.72),
+            (3.5, 0.48),
+        ] {
             ev.push((at(bar, beat), DrumEv::Hit(DrumHit::Ride, vel)));
         }
         // Hat foot on 2 and 4, feathered kick on every beat.
@@ -196,7 +216,15 @@ fn drums_part(total: usize) -> (Vec<f32>, Vec<f32>) {
         ev.push((at(bar, 1.0), DrumEv::Hit(DrumHit::BrushTap, 0.55)));
         ev.push((at(bar, 3.0), DrumEv::Hit(DrumHit::BrushTap, 0.6)));
         if bar % 2 == 1 {
-            ev.push((at(bar, 2.0), DrumEv::Hit(DrumHit::BrushSweep { length_s: (1.4 * beat_s()) as f32 }, 0.6)));
+            ev.push((
+                at(bar, 2.0),
+                DrumEv::Hit(
+                    DrumHit::BrushSweep {
+                        length_s: (1.4 * beat_s()) as f32,
+                    },
+                    0.6,
+                ),
+            ));
         }
         // Comping taps on the swung off-beats now and then.
         if bar % 4 == 2 {
@@ -257,7 +285,10 @@ fn lead_part(total: usize) -> (Vec<f32>, Vec<f32>) {
         (6, 0.0, On(67, 0.85)), (6, 3.5, Off),
         (7, 0.5, On(63, 0.7)), (7, 1.0, On(60, 0.8)), (7, 3.0, Fall(0.6)),
     ];
-    let ev = script.into_iter().map(|(bar, beat, e)| (at(bar, beat), e)).collect();
+    let ev = script
+        .into_iter()
+        .map(|(bar, beat, e)| (at(bar, beat), e))
+        .collect();
     let mut x = Lead::new(SR as f32);
     render(
         &mut x,

@@ -192,8 +192,16 @@ impl Ambience {
 
             // ---------------- rain ----------------
             let bed = rain * rain * 0.16 * ns;
-            let nl = if bed > 0.0 { self.rng.bipolar() * bed } else { 0.0 };
-            let nr = if bed > 0.0 { self.rng.bipolar() * bed } else { 0.0 };
+            let nl = if bed > 0.0 {
+                self.rng.bipolar() * bed
+            } else {
+                0.0
+            };
+            let nr = if bed > 0.0 {
+                self.rng.bipolar() * bed
+            } else {
+                0.0
+            };
             ol += self.rain_bed_hp[0].tick(self.rain_bed_lp[0].tick(nl));
             or += self.rain_bed_hp[1].tick(self.rain_bed_lp[1].tick(nr));
             // Droplets: Poisson arrivals, up to ~400 per second.
@@ -306,9 +314,17 @@ impl Ambience {
             let hl = self.hiss_hp[0].tick(vl);
             let hr = self.hiss_hp[1].tick(vr);
             // Faint rumble with the once-per-turn wow of a 33 1/3 record (0.55 Hz).
-            self.wow_ph = if vinyl > 0.0 { wrap01(self.wow_ph + 0.55 / sr) } else { self.wow_ph };
+            self.wow_ph = if vinyl > 0.0 {
+                wrap01(self.wow_ph + 0.55 / sr)
+            } else {
+                self.wow_ph
+            };
             let wow = 0.5 + 0.5 * sin_turns(self.wow_ph);
-            let rn = if vinyl > 0.0 { self.rng.bipolar() * vinyl * 0.35 * ns * (0.3 + 0.7 * wow) } else { 0.0 };
+            let rn = if vinyl > 0.0 {
+                self.rng.bipolar() * vinyl * 0.35 * ns * (0.3 + 0.7 * wow)
+            } else {
+                0.0
+            };
             let rumble = self.vinyl_rumble_lp.tick(rn);
             ol += (cr + hl + rumble) * VINYL_GAIN;
             or += (cr * 0.9 + hr + rumble) * VINYL_GAIN;
@@ -319,7 +335,13 @@ impl Ambience {
             r[i] += yr;
 
             // Sleep once everything has faded to exact silence.
-            if rain == 0.0 && traffic == 0.0 && vinyl == 0.0 && yl == 0.0 && yr == 0.0 && self.horn_len == 0 {
+            if rain == 0.0
+                && traffic == 0.0
+                && vinyl == 0.0
+                && yl == 0.0
+                && yr == 0.0
+                && self.horn_len == 0
+            {
                 self.quiet += 1;
                 if self.quiet > 256 {
                     self.awake = false;
@@ -360,7 +382,12 @@ mod tests {
                     a.set_amount(e.1, e.2, e.3);
                 }
             }
-            let next = evs.iter().map(|e| e.0).filter(|&x| x > pos).min().unwrap_or(total);
+            let next = evs
+                .iter()
+                .map(|e| e.0)
+                .filter(|&x| x > pos)
+                .min()
+                .unwrap_or(total);
             let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
             j += 1;
             let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
@@ -384,7 +411,10 @@ mod tests {
             let (l, r) = play(&mut a, &[64], (sr * 12.0) as usize);
             assert_clean(&l, "ambience l tail");
             assert_clean(&r, "ambience r tail");
-            assert!(l[l.len() - 1000..].iter().all(|v| *v == 0.0), "not silent at {sr}");
+            assert!(
+                l[l.len() - 1000..].iter().all(|v| *v == 0.0),
+                "not silent at {sr}"
+            );
         }
     }
 
@@ -453,9 +483,17 @@ mod tests {
         a.set_amount(1.0, 1.0, 0.3);
         let (l, r) = play(&mut a, &[64], 48000 * 4);
         let (l, r) = (&l[96000..], &r[96000..]);
-        let dot: f64 = l.iter().zip(r).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+        let dot: f64 = l
+            .iter()
+            .zip(r)
+            .map(|(a, b)| (*a as f64) * (*b as f64))
+            .sum();
         let el: f64 = l.iter().map(|a| (*a as f64).powi(2)).sum();
         let er: f64 = r.iter().map(|a| (*a as f64).powi(2)).sum();
-        assert!(dot / (el * er).sqrt() < 0.6, "correlation {}", dot / (el * er).sqrt());
+        assert!(
+            dot / (el * er).sqrt() < 0.6,
+            "correlation {}",
+            dot / (el * er).sqrt()
+        );
     }
 }

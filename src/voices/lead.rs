@@ -15,8 +15,8 @@
 //! Real time: no heap at all; per-sample processing; everything allocated in `new`.
 
 use super::common::{
-    bandpass, highpass, lowpass, safety, saw_blep, sin_turns, wrap01, Bandpass, DcBlock,
-    Highpass, Lowpass, OnePole, Smooth,
+    bandpass, highpass, lowpass, safety, saw_blep, sin_turns, wrap01, Bandpass, DcBlock, Highpass,
+    Lowpass, OnePole, Smooth,
 };
 use crate::dsp::util::{flush, midi_hz};
 use crate::dsp::Rng;
@@ -60,7 +60,11 @@ pub struct Lead {
     /// Samples since the last note start (vibrato delay).
     since: u32,
     vib_ph: f32,
+    /// Slow random drift (-1..1): new targets every 0.15-0.4 s, smoothed. Moves the pitch by a
+    /// few cents and the blowing pressure by a few percent.
     drift: f32,
+    drift_target: f32,
+    drift_timer: u32,
     drift_lp: OnePole,
     fall_pos: f32,
     fall_step: f32,
@@ -110,7 +114,9 @@ impl Lead {
             since: 0,
             vib_ph: 0.0,
             drift: 0.0,
-            drift_lp: OnePole::new(sr, 0.7),
+            drift_target: 0.0,
+            drift_timer: 0,
+            drift_lp: OnePole::new(sr, 1.5),
             fall_pos: 0.0,
             fall_step: 0.0,
             tongue: 0.0,
@@ -153,6 +159,8 @@ impl Lead {
         self.since = 0;
         self.vib_ph = 0.0;
         self.drift = 0.0;
+        self.drift_target = 0.0;
+        self.drift_timer = 0;
         self.drift_lp.reset();
         self.fall_pos = 0.0;
         self.fall_step = 0.0;
@@ -178,7 +186,11 @@ impl Lead {
     /// Start `note` at `velocity` 0..1. While a note sounds this is a tongued legato step
     /// (short glide, small articulation dip); from silence it is a fresh attack with a scoop.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
-        let vel = if velocity.is_finite() { velocity.clamp(0.0, 1.0) } else { 0.0 };
+        let vel = if velocity.is_finite() {
+            velocity.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         if vel <= 0.0 {
             self.note_off();
             return;
@@ -239,10 +251,18 @@ impl Lead {
     /// that slides in from the last pitch.
     pub fn glide_to(&mut self, note: u8, time_s: f32) {
         let target = (note as f32).clamp(LOWEST_NOTE, HIGHEST_NOTE);
-        let t = if time_s.is_finite() { time_s.clamp(0.0, 4.0) } else { 0.0 };
+        let t = if time_s.is_finite() {
+            time_s.clamp(0.0, 4.0)
+        } else {
+            0.0
+        };
         if !(self.active && self.gate) {
             let from = self.pitch;
-            let v = if self.vel.target > 0.0 { self.vel.target } else { 0.7 };
+            let v = if self.vel.target > 0.0 {
+                self.vel.target
+            } else {
+                0.7
+            };
             self.note_on(note, v);
             self.scoop = 0.0;
             self.pitch = from;
@@ -257,7 +277,11 @@ impl Lead {
         if !self.active {
             return;
         }
-        let t = if time_s.is_finite() { time_s.clamp(0.05, 4.0) } else { 0.4 };
+        let t = if time_s.is_finite() {
+            time_s.clamp(0.05, 4.0)
+        } else {
+            0.4
+        };
         self.fall_pos = 0.0;
         self.fall_step = 1.0 / (t * self.sr);
     }
@@ -343,7 +367,7 @@ impl Lead {
             self.env = flush(self.env + k * (target - self.env));
             self.tongue = flush(self.tongue * self.tongue_k);
             self.chiff = flush(self.chiff * self.chiff_k);
-            let amp = self.env * (1.0 - self.tongue) * fall_gain;
+            let amp = self.env * (1.0 - self.tongue) * fall_gain * (1.0 + 0.06 * self.drift);
 
             // ---- pitch ----
             if self.glide_pos < 1.0 {
@@ -361,8 +385,14 @@ impl Lead {
             self.vib_ph = wrap01(self.vib_ph + vib_rate / sr);
             let vib = vib_amt * 0.32 * vib_in * sin_turns(self.vib_ph);
             // Slow drift of a few cents (a player is never a sine generator).
-            self.drift = self.drift_lp.tick(self.rng.bipolar() * 2.5);
-            let p = self.pitch + self.scoop + fall_pitch + vib + self.drift * 0.06;
+            if self.drift_timer == 0 {
+                self.drift_target = self.rng.bipolar();
+                self.drift_timer = (sr * self.rng.range(0.15, 0.4)) as u32;
+            } else {
+                self.drift_timer -= 1;
+            }
+            self.drift = self.drift_lp.tick(self.drift_target);
+            let p = self.pitch + self.scoop + fall_pitch + vib + self.drift * 0.04;
             let f = midi_hz(p);
             let dt = (f / sr).min(0.45);
 
@@ -453,7 +483,11 @@ mod tests {
                 }
                 ev += 1;
             }
-            let next = if ev < events.len() { events[ev].0 } else { total };
+            let next = if ev < events.len() {
+                events[ev].0
+            } else {
+                total
+            };
             let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
             j += 1;
             let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
@@ -598,6 +632,9 @@ mod tests {
         let early = spread(4800, 9600);
         let late = spread(28800, 43200);
         assert!(late > 15.0, "no vibrato: {late} cents");
-        assert!(early < late * 0.5, "vibrato not delayed: early {early}, late {late}");
+        assert!(
+            early < late * 0.5,
+            "vibrato not delayed: early {early}, late {late}"
+        );
     }
 }

@@ -13,7 +13,7 @@
 use super::common::{
     bandpass, lowpass, safety, saw_blep, sin_turns, wrap01, Bandpass, DcBlock, Lowpass, Smooth,
 };
-use crate::dsp::util::{flush, midi_hz};
+use crate::dsp::util::midi_hz;
 use crate::dsp::Rng;
 
 const SEED: u64 = 0x9AD0_0005;
@@ -29,9 +29,11 @@ const QUICK_S: f32 = 0.03;
 struct Bank {
     notes: [u8; MAX_NOTES],
     count: usize,
-    /// Oscillator phases and per-player pitch wander.
+    /// Oscillator phases, and per-player pitch wander: a slow LFO (phase, rate in turns per
+    /// sample) so each player drifts by a few cents on its own.
     ph: [[f32; SECTION]; MAX_NOTES],
     wander: [[f32; SECTION]; MAX_NOTES],
+    wander_rate: [[f32; SECTION]; MAX_NOTES],
     gain: f32,
     target: f32,
     step: f32,
@@ -47,6 +49,7 @@ impl Bank {
         count: 0,
         ph: [[0.0; SECTION]; MAX_NOTES],
         wander: [[0.0; SECTION]; MAX_NOTES],
+        wander_rate: [[0.0; SECTION]; MAX_NOTES],
         gain: 0.0,
         target: 0.0,
         step: 0.0,
@@ -71,9 +74,10 @@ pub struct Pad {
     air: [Bandpass; 2],
     dc: [DcBlock; 2],
     lp_at: f32,
-    wander_k: f32,
 }
 
+/// Depth of each player's slow pitch wander (cents).
+const WANDER_CENTS: f32 = 3.0;
 /// Per-player detune in cents at zero tension (left, right, centre).
 const DETUNE: [f32; SECTION] = [-6.0, 5.0, 0.8];
 
@@ -93,7 +97,6 @@ impl Pad {
             air: [bandpass(sr, 2800.0, 1.0), bandpass(sr, 3000.0, 1.0)],
             dc: [DcBlock::new(sr, 12.0), DcBlock::new(sr, 12.0)],
             lp_at: -1.0,
-            wander_k: 1.0 - (-1.0 / (0.8 * sr)).exp(),
         };
         p.reset();
         p
@@ -125,7 +128,11 @@ impl Pad {
         }
         // Same chord as the one sounding: nothing to do.
         let cur = &self.banks[self.current];
-        if cur.target > 0.0 && !cur.has_pending && cur.count == count && cur.notes[..count] == new[..count] {
+        if cur.target > 0.0
+            && !cur.has_pending
+            && cur.count == count
+            && cur.notes[..count] == new[..count]
+        {
             return;
         }
         let xf_step = 1.0 / (XFADE_S * self.sr);
@@ -206,7 +213,8 @@ impl Pad {
                     for k in 0..b.count {
                         for j in 0..SECTION {
                             b.ph[k][j] = self.rng.f32();
-                            b.wander[k][j] = 0.0;
+                            b.wander[k][j] = self.rng.f32();
+                            b.wander_rate[k][j] = self.rng.range(0.07, 0.23) / sr;
                         }
                     }
                 }
@@ -222,8 +230,8 @@ impl Pad {
                     for j in 0..SECTION {
                         // Slow, independent pitch wander per player (a few cents).
                         let w = &mut b.wander[k][j];
-                        *w = flush(*w + self.wander_k * (self.rng.bipolar() * 9.0 - *w));
-                        let cents = DETUNE[j] * detune_scale + *w;
+                        *w = wrap01(*w + b.wander_rate[k][j]);
+                        let cents = DETUNE[j] * detune_scale + WANDER_CENTS * sin_turns(*w);
                         let f = midi_hz(base + cents * 0.01);
                         let dt = (f / sr).min(0.45);
                         let ph = &mut b.ph[k][j];
@@ -270,7 +278,14 @@ mod tests {
         let mut out = Vec::new();
         let mut done = [false; 6];
         while pos < total {
-            let evs: [(usize, u8); 6] = [(0, 0), (0, 1), (9001, 2), (20000, 3), (20500, 4), (40000, 5)];
+            let evs: [(usize, u8); 6] = [
+                (0, 0),
+                (0, 1),
+                (9001, 2),
+                (20000, 3),
+                (20500, 4),
+                (40000, 5),
+            ];
             for (k, (at, what)) in evs.iter().enumerate() {
                 if *at == pos && !done[k] {
                     done[k] = true;
@@ -284,7 +299,12 @@ mod tests {
                     }
                 }
             }
-            let next = evs.iter().map(|e| e.0).filter(|&a| a > pos).min().unwrap_or(total);
+            let next = evs
+                .iter()
+                .map(|e| e.0)
+                .filter(|&a| a > pos)
+                .min()
+                .unwrap_or(total);
             let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
             j += 1;
             let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
@@ -345,7 +365,11 @@ mod tests {
         p.set_level(1.0);
         p.set_tension(1.0);
         let mut pk = 0.0f32;
-        for chord in [[36u8, 43, 48, 55, 60, 67], [60, 61, 62, 63, 64, 65], [84, 86, 88, 90, 92, 94]] {
+        for chord in [
+            [36u8, 43, 48, 55, 60, 67],
+            [60, 61, 62, 63, 64, 65],
+            [84, 86, 88, 90, 92, 94],
+        ] {
             p.set_chord(&chord);
             let (l, r) = play(&mut p, &[64], 96000);
             pk = pk.max(peak(&l)).max(peak(&r));
@@ -366,12 +390,19 @@ mod tests {
         p.set_chord(&[50, 53, 57, 60]);
         let (l, r) = play(&mut p, &[64], 96000);
         let (l, r) = (&l[48000..], &r[48000..]);
-        let dot: f64 = l.iter().zip(r).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+        let dot: f64 = l
+            .iter()
+            .zip(r)
+            .map(|(a, b)| (*a as f64) * (*b as f64))
+            .sum();
         let el: f64 = l.iter().map(|a| (*a as f64).powi(2)).sum();
         let er: f64 = r.iter().map(|a| (*a as f64).powi(2)).sum();
         let corr = dot / (el * er).sqrt();
         assert!(corr < 0.8, "L/R correlation {corr}");
-        assert!((el / er).sqrt() > 0.7 && (el / er).sqrt() < 1.4, "unbalanced");
+        assert!(
+            (el / er).sqrt() > 0.7 && (el / er).sqrt() < 1.4,
+            "unbalanced"
+        );
     }
 
     #[test]
@@ -381,7 +412,9 @@ mod tests {
         p.set_level(0.8);
         p.set_chord(&[50, 53, 57, 60]);
         let (l0, _) = play(&mut p, &[64], 48000);
-        let typical = l0[24000..].windows(2).fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
+        let typical = l0[24000..]
+            .windows(2)
+            .fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
         // Rapid chord changes: every 50 ms.
         let mut worst = 0.0f32;
         let mut last = l0[l0.len() - 1];
@@ -392,7 +425,10 @@ mod tests {
             worst = worst.max(l.windows(2).fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs())));
             last = l[l.len() - 1];
         }
-        assert!(worst < typical * 2.0 + 1e-3, "jump {worst} vs typical {typical}");
+        assert!(
+            worst < typical * 2.0 + 1e-3,
+            "jump {worst} vs typical {typical}"
+        );
     }
 
     #[test]
