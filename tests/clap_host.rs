@@ -226,7 +226,7 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
         ("Tempo mode", 2.0),
         ("Transition quantize", 3.0),
         ("Scene", 4.0),
-        ("Seed", 9999.0),
+        ("Seed", 999.0),
     ] {
         assert!(is_stepped(&by_name[name]), "{name} is stepped");
         assert_eq!(by_name[name].max, steps, "{name} step count");
@@ -860,7 +860,7 @@ fn state_round_trips_and_rejects_garbage() {
         (by_name["Tempo mode"].id, 2.0),
         v("Fixed tempo", 0.4),
         v("Swing", 0.1),
-        (by_name["Seed"].id, 1234.0),
+        (by_name["Seed"].id, 123.0),
         (by_name["Transition quantize"].id, 3.0),
         (by_name["Scene"].id, 4.0),
         v("Bass level", 0.9),
@@ -1152,8 +1152,6 @@ fn switch_to_host_tempo(fixed_bpm: f64, before_s: u64, after_s: u64) -> Vec<(f64
 /// Mood) back to Host mid-song: the engine has to re-locate to the host's beat, not leave the
 /// composer planned tens of beats ahead (silence) or behind (a burst of overdue notes).
 #[test]
-#[ignore = "engine defect: Engine::sync_transport re-anchors the beat clock without locate() \
-            when Tempo mode switches to Host; see the report"]
 fn switching_tempo_mode_to_host_keeps_the_band_playing() {
     for fixed_bpm in [60.0, 200.0] {
         let windows = switch_to_host_tempo(fixed_bpm, 20, 20);

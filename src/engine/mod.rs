@@ -19,6 +19,8 @@ pub use settings::{Levels, MoodSource, Quantize, Settings, TempoMode};
 pub const CONTROL_PERIOD: usize = 32;
 /// Mood glide time constant for timbre and mix (seconds).
 const MOOD_GLIDE_S: f32 = 0.6;
+/// Beat-grid drift from a playing host beyond which the band re-locates (a jump).
+const MAX_DRIFT_BEATS: f64 = 0.05;
 /// Tempo glide time constant in mood-driven mode (seconds).
 const TEMPO_GLIDE_S: f32 = 1.5;
 
@@ -301,19 +303,20 @@ impl Engine {
         if !host_beat.is_finite() {
             return;
         }
-        if jumped {
+        // When locked to the host's beat grid, a grid that no longer matches ours (a tempo
+        // mode switch, a tempo jump) is a jump too; small drift is followed silently.
+        if host_tempo && !jumped {
+            self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
+        }
+        let drift = (self.beat_position() - host_beat).abs();
+        if jumped || (host_tempo && drift > MAX_DRIFT_BEATS) {
             self.jumps += 1;
             self.mixer.begin_jump();
             self.tempo = self.requested_tempo();
             self.locate(host_beat);
             self.update_timbre();
-        } else if host_tempo {
-            // Follow tempo automation and rounding drift without resetting the band.
-            self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
-            let ours = self.beat_position();
-            if (ours - host_beat).abs() > 1e-6 {
-                self.tick_beat = host_beat - self.tick_pos as f64 * self.beats_per_sample;
-            }
+        } else if host_tempo && drift > 1e-6 {
+            self.tick_beat = host_beat - self.tick_pos as f64 * self.beats_per_sample;
         }
     }
 

@@ -207,7 +207,7 @@ impl Default for MoodNoirParams {
                 seed: IntParam::new(
                     "Seed",
                     d.seed as i32,
-                    IntRange::Linear { min: 0, max: 9999 },
+                    IntRange::Linear { min: 0, max: 999 },
                 ),
                 quantize: EnumParam::new("Transition quantize", QuantizeChoice::Bar),
             },

@@ -40,8 +40,8 @@ def test_is_an_instrument_with_named_parameters(plugin):
     names = set(plugin.parameters.keys())
     expected = {
         "valence", "arousal", "tension", "mood_source", "follow_amount", "scene",
-        "tempo_mode", "fixed_tempo", "swing", "seed", "transition_quantize",
-        "bass_level", "drums_level", "keys_level", "reverb", "master",
+        "tempo_mode", "fixed_tempo_bpm", "swing", "seed", "transition_quantize",
+        "bass_level_db", "drums_level_db", "keys_level_db", "reverb", "master_db",
     }
     assert expected <= names, f"missing: {expected - names}; have {sorted(names)}"
     assert "Mood-driven" in plugin.parameters["tempo_mode"].valid_values
@@ -81,7 +81,11 @@ def test_raw_state_round_trips_into_a_fresh_instance():
     a.tension = 0.6
     a.seed = 42
     a.scene = "Custom"
+    # nice-plug applies parameter changes from the host in the next process call, so the
+    # saved state reflects them once the instance has rendered.
+    render(a, 0.1)
     state = a.raw_state
+    # Each render (reset=True) re-creates the instance from its state, like a fresh load.
     out_a = render(a, 6.0)
 
     b = load()
