@@ -64,7 +64,9 @@ impl Plugin for MoodNoir {
         aux_output_ports: &[],
         names: PortNames {
             layout: Some("Stereo"),
-            main_input: None,
+            // nice-plug-core 0.4.2's `main_output_name()` reads `main_input`, so the output's
+            // name goes here too (there is no main input for it to name).
+            main_input: Some("Main output"),
             main_output: Some("Main output"),
             aux_inputs: &["Light sidechain"],
             aux_outputs: &[],
