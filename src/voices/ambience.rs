@@ -70,6 +70,7 @@ pub struct Ambience {
     crackle_lp: OnePole,
     crackle: f32,
     hiss_hp: [Highpass; 2],
+    hiss_lp: [OnePole; 2],
     wow_ph: f32,
     vinyl_rumble_lp: Lowpass,
     /// True while anything might still be sounding.
@@ -112,6 +113,7 @@ impl Ambience {
             crackle_lp: OnePole::new(sr, 6000.0),
             crackle: 0.0,
             hiss_hp: [highpass(sr, 3500.0, 0.6), highpass(sr, 3700.0, 0.6)],
+            hiss_lp: [OnePole::new(sr, 11000.0), OnePole::new(sr, 11000.0)],
             wow_ph: 0.0,
             vinyl_rumble_lp: lowpass(sr, 35.0, 0.6),
             awake: false,
@@ -134,6 +136,7 @@ impl Ambience {
             self.rumble_lp2[k].reset();
             self.hiss_bp[k].reset();
             self.hiss_hp[k].reset();
+            self.hiss_lp[k].reset();
         }
         self.drops = [Drop::default(); DROPS];
         self.next_drop = 0;
@@ -311,8 +314,8 @@ impl Ambience {
             } else {
                 (0.0, 0.0)
             };
-            let hl = self.hiss_hp[0].tick(vl);
-            let hr = self.hiss_hp[1].tick(vr);
+            let hl = self.hiss_lp[0].tick(self.hiss_hp[0].tick(vl));
+            let hr = self.hiss_lp[1].tick(self.hiss_hp[1].tick(vr));
             // Faint rumble with the once-per-turn wow of a 33 1/3 record (0.55 Hz).
             self.wow_ph = if vinyl > 0.0 {
                 wrap01(self.wow_ph + 0.55 / sr)

@@ -94,6 +94,8 @@ struct StringVoice {
     pluck_tap: usize,
     growl: f32,
     level: Level,
+    /// Keeps filtered-noise loudness independent of the sample rate.
+    nscale: f32,
 }
 
 impl StringVoice {
@@ -133,6 +135,7 @@ impl StringVoice {
             pluck_tap: 1,
             growl: 0.0,
             level: Level::new(sr),
+            nscale: (sr / 44100.0).sqrt(),
         }
     }
 
@@ -260,7 +263,7 @@ impl StringVoice {
             } else {
                 0.0
             };
-            let n = self.noise_lp.tick(rng.bipolar()) * self.noise_env;
+            let n = self.noise_lp.tick(rng.bipolar() * self.nscale) * self.noise_env;
             self.noise_env *= self.noise_decay;
             let s = self.pulse_amp * pulse + self.noise_amp * n;
             // Pluck position comb: removes DC and shapes the spectrum like plucking at beta.
@@ -363,6 +366,7 @@ pub struct UprightBass {
     finger_decay: f32,
     dc: DcBlock,
     gains: (f32, f32),
+    nscale: f32,
 }
 
 impl UprightBass {
@@ -383,6 +387,7 @@ impl UprightBass {
             finger_decay: (-1.0 / (0.010 * sr)).exp(),
             dc: DcBlock::new(sr, 12.0),
             gains: pan_gains(PAN),
+            nscale: (sr / 44100.0).sqrt(),
         };
         s.reset();
         s
@@ -466,7 +471,7 @@ impl UprightBass {
             let mut x = self.tone_lp.tick(body);
             // Finger noise: a short breath of band-passed noise at the pluck.
             if self.finger_env > 1e-4 {
-                let nz = self.rng.bipolar() * self.finger_env * self.finger_amp;
+                let nz = self.rng.bipolar() * self.finger_env * self.finger_amp * self.nscale;
                 self.finger_env *= self.finger_decay;
                 x += self.finger_bp.tick(nz);
             } else {

@@ -206,6 +206,7 @@ pub struct Drums {
     swirl_ph: f32,
     swirl_bp: Bandpass,
     swirl_hp: Highpass,
+    swirl_lp: OnePole,
     swirl_ctr_at: f32,
     // --- ride ---
     ride: ModeBank<RIDE_MODES>,
@@ -222,12 +223,14 @@ pub struct Drums {
     hat_noise: Env,
     hat_chick: Env,
     hat_hp: Highpass,
+    hat_lp: OnePole,
     hat_chick_bp: Bandpass,
     // --- cross-stick ---
     xs: [Mode; 3],
     xs_strike: f32,
     xs_click: Env,
     xs_click_hp: Highpass,
+    xs_click_lp: OnePole,
     // --- crash ---
     crash: ModeBank<CRASH_MODES>,
     crash_strike: f32,
@@ -275,6 +278,7 @@ impl Drums {
             swirl_ph: 0.0,
             swirl_bp: bandpass(sr, 3000.0, 0.9),
             swirl_hp: highpass(sr, 1200.0, 0.6),
+            swirl_lp: OnePole::new(sr, 9000.0),
             swirl_ctr_at: -1.0,
             ride,
             ride_strike: 0.0,
@@ -289,6 +293,7 @@ impl Drums {
             hat_noise: Env::default(),
             hat_chick: Env::default(),
             hat_hp: highpass(sr, 6500.0, 0.7),
+            hat_lp: OnePole::new(sr, 13000.0),
             hat_chick_bp: bandpass(sr, 950.0, 1.5),
             xs: [
                 Mode::new(sr, 455.0, 0.09),
@@ -298,6 +303,7 @@ impl Drums {
             xs_strike: 0.0,
             xs_click: Env::default(),
             xs_click_hp: highpass(sr, 2500.0, 0.7),
+            xs_click_lp: OnePole::new(sr, 12000.0),
             crash,
             crash_strike: 0.0,
             crash_wash: Env::default(),
@@ -341,6 +347,7 @@ impl Drums {
         self.swirl_ph = 0.0;
         self.swirl_bp.reset();
         self.swirl_hp.reset();
+        self.swirl_lp.reset();
         self.swirl_ctr_at = -1.0;
         self.ride.reset();
         self.ride_strike = 0.0;
@@ -355,6 +362,7 @@ impl Drums {
         self.hat_noise.reset();
         self.hat_chick.reset();
         self.hat_hp.reset();
+        self.hat_lp.reset();
         self.hat_chick_bp.reset();
         for m in &mut self.xs {
             m.reset();
@@ -362,6 +370,7 @@ impl Drums {
         self.xs_strike = 0.0;
         self.xs_click.reset();
         self.xs_click_hp.reset();
+        self.xs_click_lp.reset();
         self.crash.reset();
         self.crash_strike = 0.0;
         self.crash_wash.reset();
@@ -448,6 +457,11 @@ impl Drums {
         let n = l.len().min(r.len());
         let sr = self.sr;
         let ns = self.nscale;
+        // Sample-rate normalisation. Noise into an SVF is scaled by `ns` (sqrt(sr/44100));
+        // anything continuous into a `Mode` (whose gain is normalised for a one-sample
+        // impulse) is additionally scaled by `k44` (44100/sr), so noise into a mode carries
+        // 1/ns and a pulse carries the same area whatever the rate.
+        let k44 = 44100.0 / sr;
         for i in 0..n {
             // ---------------- kick ----------------
             let mut kick = 0.0;
@@ -462,7 +476,7 @@ impl Drums {
                 self.kick_ph = wrap01(self.kick_ph + f / sr);
                 let th = self.kick_thump.tick() * self.rng.bipolar() * ns;
                 let th = self.kick_thump_lp2.tick(self.kick_thump_lp.tick(th));
-                kick += 1.6 * th + 0.4 * self.kick_head.tick(th);
+                kick += 1.6 * th + 0.4 * self.kick_head.tick(th * k44);
                 if self.kick_amp.level == 0.0 {
                     self.kick_ph = 0.0;
                 }
@@ -477,7 +491,7 @@ impl Drums {
             }
             let tb = self.tap_body.tick();
             let body_in = if tb != 0.0 {
-                tb * (self.rng.bipolar() * 0.025 + 0.004)
+                tb * (self.rng.bipolar() * ns * 0.025 + 0.004) * k44
             } else {
                 0.0
             };
@@ -513,7 +527,7 @@ impl Drums {
                 }
                 let amp = lvl * 0.15 * (0.6 + 0.4 * (0.5 + 0.5 * s2));
                 let x = self.swirl_bp.tick(amp * self.rng.bipolar() * ns);
-                swirl = self.swirl_hp.tick(x);
+                swirl = self.swirl_lp.tick(self.swirl_hp.tick(x));
                 if lvl == 0.0 && swirl == 0.0 && x == 0.0 {
                     self.swirl_ctr_at = -1.0;
                     self.swirl_ph = 0.0;
@@ -522,8 +536,9 @@ impl Drums {
             let body =
                 self.snare_body[0].tick(body_in) * 0.8 + self.snare_body[1].tick(body_in) * 0.45;
             // The wires also buzz sympathetically with the head.
-            wires_in += 0.4 * body;
-            let wires = self.wires_lp.tick(self.wires_hp.tick(wires_in * ns));
+            let wires = self
+                .wires_lp
+                .tick(self.wires_hp.tick(wires_in * ns + 0.4 * body));
             let mut snare = wires + 0.55 * body + sweep + swirl;
 
             // ---------------- cross-stick ----------------
@@ -538,7 +553,7 @@ impl Drums {
             let wood = self.xs[0].tick(xs_in) * 0.6
                 + self.xs[1].tick(xs_in) * 0.45
                 + self.xs[2].tick(xs_in) * 0.25;
-            snare += wood * 0.5 + click;
+            snare += wood * 0.5 + self.xs_click_lp.tick(click);
 
             // ---------------- ride ----------------
             let we = self.ride_wash.tick();
@@ -553,7 +568,7 @@ impl Drums {
             self.ride_bell = 0.0;
             let modal = self
                 .ride
-                .tick(strike, bell, wash_in * WASH_DRIVE, &mut self.rng);
+                .tick(strike, bell, wash_in * k44 * WASH_DRIVE, &mut self.rng);
             let pe = self.ride_ping.tick();
             let ping = self.ride_ping_bp.tick(if pe != 0.0 {
                 pe * self.rng.bipolar() * ns
@@ -579,7 +594,9 @@ impl Drums {
             } else {
                 0.0
             });
-            let hat_wash = hn * 0.02 * self.rng.bipolar();
+            // (keeps the air below ~13 kHz so the level does not depend on the sample rate)
+            let hnoise = self.hat_lp.tick(hnoise);
+            let hat_wash = hn * 0.02 * self.rng.bipolar() * ns * k44;
             let hat = self.hat.tick(hs, 0.0, hat_wash, &mut self.rng) * 0.25 + hnoise + chick;
 
             // ---------------- crash ----------------
@@ -591,7 +608,9 @@ impl Drums {
             };
             let cs = self.crash_strike;
             self.crash_strike = 0.0;
-            let cmodal = self.crash.tick(cs, 0.0, cw * WASH_DRIVE, &mut self.rng);
+            let cmodal = self
+                .crash
+                .tick(cs, 0.0, cw * k44 * WASH_DRIVE, &mut self.rng);
             let crash = self.crash_hp.tick(cmodal * 0.3 + self.crash_bp.tick(cw));
 
             // ---------------- mix ----------------
@@ -773,6 +792,19 @@ mod tests {
             "r {}",
             peak(&r[r.len() - 4410..])
         );
+    }
+
+    #[test]
+    fn drums_level_independent_of_sample_rate() {
+        for h in ALL {
+            let level = |sr: f32| rms(&single(h, 0.8, sr, 0.5));
+            let (a, b) = (level(44100.0), level(192000.0));
+            let db = 20.0 * (b / a).log10();
+            assert!(
+                db.abs() < 2.0,
+                "{h:?}: 44.1 kHz rms {a}, 192 kHz rms {b} ({db:.1} dB)"
+            );
+        }
     }
 
     #[test]

@@ -76,6 +76,8 @@ struct Voice {
     /// Output fade of a stolen voice's ghost (1 -> 0 over 5 ms); 1 for a normal voice.
     fade: f32,
     fade_step: f32,
+    /// Keeps the thunk's filtered-noise loudness independent of the sample rate.
+    nscale: f32,
 }
 
 impl Voice {
@@ -113,6 +115,7 @@ impl Voice {
         thunk_z2: 0.0,
         fade: 1.0,
         fade_step: 0.0,
+        nscale: 1.0,
     };
 
     /// Current loudness estimate (for stealing the quietest).
@@ -149,7 +152,7 @@ impl Voice {
         // Hammer thunk (felt on metal: short, dull).
         let mut th = 0.0;
         if self.thunk > 1e-5 {
-            let n = rng.bipolar() * self.thunk;
+            let n = rng.bipolar() * self.thunk * self.nscale;
             self.thunk *= self.thunk_k;
             self.thunk_z1 += self.thunk_a * (n - self.thunk_z1);
             self.thunk_z2 += self.thunk_a * (self.thunk_z1 - self.thunk_z2);
@@ -307,6 +310,7 @@ impl Keys {
         v.thunk_a = super::common::OnePole::new(sr, 500.0 + 700.0 * vel).a;
         v.fade = 1.0;
         v.fade_step = 0.0;
+        v.nscale = (sr / 44100.0).sqrt();
     }
 
     fn pick_slot(&self) -> usize {
