@@ -1,6 +1,9 @@
 //! Mood Noir: scores a scene from its light. The engine (mood, composer, voices, mixer) is
 //! plain Rust in `engine`; `plugin` is the thin nice-plug wrapper exported as CLAP and VST3.
 
+// DSP loops index several parallel arrays by one counter; iterator chains would hide that.
+#![allow(clippy::needless_range_loop)]
+
 pub mod cli;
 pub mod composer;
 pub mod dsp;

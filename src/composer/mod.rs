@@ -195,10 +195,10 @@ impl Composer {
     /// the queue at absolute beat times in `[beat, beat + 1)` (note-offs may be later).
     pub fn plan_beat(&mut self, beat: u64, ctx: &BeatContext) {
         let q = ctx.quantize_beats.max(1);
-        if !self.started || beat % q == 0 {
+        if !self.started || beat.is_multiple_of(q) {
             self.committed = ctx.mood.sanitized();
         }
-        if !self.started || beat % PHRASE_BEATS == 0 {
+        if !self.started || beat.is_multiple_of(PHRASE_BEATS) {
             if let Some(seed) = self.pending_seed.take() {
                 self.seed = seed;
                 self.key = KEYS[(seed % KEYS.len() as u64) as usize];
@@ -257,13 +257,13 @@ impl Composer {
         let accent = if b == 0 { 0.12 } else { 0.0 };
         let vel = (0.55 + 0.3 * m.arousal + accent + rng.gauss(0.03)).clamp(0.2, 1.0);
         let next = self.chord_at(beat + 1);
-        let chord_starts = b % 2 == 0 && (b == 0 || self.chord_at(beat - 1) != chord);
+        let chord_starts = b.is_multiple_of(2) && (b == 0 || self.chord_at(beat - 1) != chord);
         let change_next = next != chord;
 
         if self.form.pedal() {
             // Pedal point on the key's fifth: a dotted, throbbing figure.
             let pedal = Self::bass_note(self.key + 7, 40);
-            if b % 2 == 0 || m.tension > 0.85 {
+            if b.is_multiple_of(2) || m.tension > 0.85 {
                 self.push(
                     t0,
                     EventKind::BassOn {
@@ -481,7 +481,7 @@ impl Composer {
             }
         }
         // Top of the form: a crash with the kick when the band is hot.
-        if b == 0 && bar % self.form.bars() == 0 && m.arousal > 0.6 {
+        if b == 0 && bar.is_multiple_of(self.form.bars()) && m.arousal > 0.6 {
             self.push(
                 t0,
                 EventKind::Drum {
