@@ -634,7 +634,7 @@ mod tests {
 
     #[test]
     fn bass_pitch_within_5_cents() {
-        for sr in [44100.0f32, 48000.0, 96000.0] {
+        for sr in [22050.0f32, 44100.0, 48000.0, 96000.0, 192000.0] {
             for (note, tone) in [
                 (28u8, 0.2f32),
                 (33, 0.8),

@@ -251,8 +251,9 @@ impl Keys {
             self.note_off(note);
             return;
         }
-        // Slot: a free voice, else the quietest released one, else the oldest.
-        let slot = self.pick_slot();
+        // Slot: the same key if it still sounds, else a free voice, else the quietest
+        // released one, else the oldest.
+        let slot = self.pick_slot(note);
         if self.voices[slot].active {
             let mut g = self.voices[slot];
             g.fade_step = 1.0 / (0.005 * self.sr);
@@ -313,7 +314,11 @@ impl Keys {
         v.nscale = (sr / 44100.0).sqrt();
     }
 
-    fn pick_slot(&self) -> usize {
+    fn pick_slot(&self, note: u8) -> usize {
+        // Re-striking a key that still sounds reuses its tine (the old strike fades out).
+        if let Some(i) = self.voices.iter().position(|v| v.active && v.note == note) {
+            return i;
+        }
         if let Some(i) = self.voices.iter().position(|v| !v.active) {
             return i;
         }
@@ -558,6 +563,16 @@ mod tests {
         let soft = centroid_at(0.3);
         let hard = centroid_at(1.0);
         assert!(hard > soft * 1.3, "centroid soft {soft} hard {hard}");
+    }
+
+    #[test]
+    fn keys_restrike_reuses_voice() {
+        let mut k = Keys::new(48000.0);
+        for _ in 0..20 {
+            k.note_on(60, 0.7);
+            play(&mut k, &[64], 960);
+        }
+        assert_eq!(k.voices.iter().filter(|v| v.active).count(), 1);
     }
 
     #[test]
