@@ -76,6 +76,9 @@ pub struct Engine {
     host_tempo: Option<f64>,
     /// Total samples rendered since the last reset (for the CLI and tests).
     samples_rendered: u64,
+    /// Timeline position (samples from the host's origin, or from the last reset when there is
+    /// no host transport) of the next sample: cue sheets in seconds follow this.
+    timeline_samples: i64,
     /// Timeline jumps detected since the last reset.
     jumps: u64,
     /// Note events played since the last reset (a density measure for tests and the monitor).
@@ -105,6 +108,7 @@ impl Engine {
             expected_host_pos: None,
             host_tempo: None,
             samples_rendered: 0,
+            timeline_samples: 0,
             jumps: 0,
             events_played: 0,
         };
@@ -124,6 +128,7 @@ impl Engine {
         self.composer.set_committed(self.glide.current);
         self.expected_host_pos = None;
         self.samples_rendered = 0;
+        self.timeline_samples = 0;
         self.jumps = 0;
         self.events_played = 0;
         self.host_tempo = None;
@@ -290,6 +295,7 @@ impl Engine {
         let Some(pos) = pos else {
             return;
         };
+        self.timeline_samples = pos;
         let jumped = match self.expected_host_pos {
             None => true,
             Some(exp) => (pos - exp).abs() > 1,
@@ -410,6 +416,7 @@ impl Engine {
             i += n;
         }
         self.samples_rendered += len as u64;
+        self.timeline_samples = self.timeline_samples.saturating_add(len as i64);
     }
 
     fn render(&mut self, out_l: &mut [f32], out_r: &mut [f32]) {
@@ -442,6 +449,12 @@ impl Engine {
     /// Bar number (0-based) at the current position.
     pub fn bar(&self) -> u64 {
         (self.beat_position().max(0.0) as u64) / BEATS_PER_BAR
+    }
+
+    /// Timeline position in seconds of the next sample to render (host timeline when the host
+    /// transport plays, else time since the last reset).
+    pub fn timeline_seconds(&self) -> f64 {
+        self.timeline_samples as f64 / self.sample_rate as f64
     }
 
     /// Samples rendered since the last reset.
