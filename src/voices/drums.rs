@@ -25,7 +25,7 @@ use crate::dsp::Rng;
 
 const SEED: u64 = 0xD2D2_0003;
 /// Construction-time seed for the (fixed) cymbal mode tables.
-const TABLE_SEED: u64 = 0xC1AB_A1;
+const TABLE_SEED: u64 = 0x00C1_ABA1;
 const OUT_GAIN: f32 = 1.0;
 /// Noise drive into the narrow cymbal modes (they have huge gain for noise: keep it tiny).
 const WASH_DRIVE: f32 = 0.01;
@@ -86,7 +86,7 @@ impl Env {
             self.att = (self.att + self.att_step).min(1.0);
             self.att * self.att
         } else {
-            self.level = self.level * self.k;
+            self.level *= self.k;
             if self.level < 1e-7 {
                 self.level = 0.0;
             }
@@ -135,17 +135,29 @@ impl<const N: usize> ModeBank<N> {
     }
 }
 
-/// A cymbal mode table: `n` log-spaced, jittered (inharmonic) modes from `lo` to `hi` Hz.
-fn cymbal_bank<const N: usize>(
-    sr: f32,
+/// Shape of a cymbal's mode table.
+struct CymbalSpec {
+    /// Lowest and highest mode (Hz).
     lo: f32,
     hi: f32,
+    /// Decay (T60, s) of the lowest and of the highest modes.
     t60_lo: f32,
     t60_hi: f32,
-    strike_centre_hz: f32,
-    bell_centre_hz: f32,
-    rng: &mut Rng,
-) -> ModeBank<N> {
+    /// Where a stick strike and a bell strike put their energy (Hz).
+    strike_hz: f32,
+    bell_hz: f32,
+}
+
+/// A cymbal mode table: `N` log-spaced, jittered (inharmonic) modes from `lo` to `hi` Hz.
+fn cymbal_bank<const N: usize>(sr: f32, spec: CymbalSpec, rng: &mut Rng) -> ModeBank<N> {
+    let CymbalSpec {
+        lo,
+        hi,
+        t60_lo,
+        t60_hi,
+        strike_hz: strike_centre_hz,
+        bell_hz: bell_centre_hz,
+    } = spec;
     let mut modes = [Mode::default(); N];
     let mut w_strike = [0.0; N];
     let mut w_bell = [0.0; N];
@@ -245,11 +257,42 @@ impl Drums {
     pub fn new(sample_rate: f32) -> Self {
         let sr = sample_rate;
         let mut trng = Rng::new(TABLE_SEED);
-        let ride =
-            cymbal_bank::<RIDE_MODES>(sr, 330.0, 11_000.0, 3.6, 1.8, 4500.0, 900.0, &mut trng);
-        let hat = cymbal_bank::<6>(sr, 3100.0, 9800.0, 0.12, 0.07, 6000.0, 4000.0, &mut trng);
-        let crash =
-            cymbal_bank::<CRASH_MODES>(sr, 280.0, 11_000.0, 3.5, 2.0, 3500.0, 1000.0, &mut trng);
+        let ride = cymbal_bank::<RIDE_MODES>(
+            sr,
+            CymbalSpec {
+                lo: 330.0,
+                hi: 11_000.0,
+                t60_lo: 3.6,
+                t60_hi: 1.8,
+                strike_hz: 4500.0,
+                bell_hz: 900.0,
+            },
+            &mut trng,
+        );
+        let hat = cymbal_bank::<6>(
+            sr,
+            CymbalSpec {
+                lo: 3100.0,
+                hi: 9800.0,
+                t60_lo: 0.12,
+                t60_hi: 0.07,
+                strike_hz: 6000.0,
+                bell_hz: 4000.0,
+            },
+            &mut trng,
+        );
+        let crash = cymbal_bank::<CRASH_MODES>(
+            sr,
+            CymbalSpec {
+                lo: 280.0,
+                hi: 11_000.0,
+                t60_lo: 3.5,
+                t60_hi: 2.0,
+                strike_hz: 3500.0,
+                bell_hz: 1000.0,
+            },
+            &mut trng,
+        );
         let mut d = Self {
             sr,
             rng: Rng::new(SEED),
