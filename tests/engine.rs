@@ -184,6 +184,9 @@ fn valence_and_tension_change_the_sound() {
         let mut s = settings(m);
         s.levels.bass_db = -80.0;
         s.levels.drums_db = -80.0;
+        s.levels.lead_db = -80.0;
+        s.levels.pad_db = -80.0;
+        s.levels.ambience_db = -80.0;
         s.reverb = 0.0;
         render(&s, 12.0, &[512]).0
     };

@@ -3,12 +3,14 @@
 
 use crate::voices::DrumHit;
 
-/// Which player an event belongs to (also its MIDI channel order).
+/// Which player an event belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     Bass,
     Drums,
     Keys,
+    Lead,
+    Pad,
 }
 
 /// What happens.
@@ -26,6 +28,20 @@ pub enum EventKind {
     Drum { hit: DrumHit, velocity: f32 },
     /// Set the continuous brush swirl (level 0..1, cycles per second).
     Swirl { level: f32, rate_hz: f32 },
+    /// Release every key (blackout).
+    KeysAllOff,
+    /// A lead note; `legato` glides from the sounding note instead of re-articulating.
+    LeadOn {
+        note: u8,
+        velocity: f32,
+        legato: bool,
+    },
+    /// End the lead note.
+    LeadOff,
+    /// End the lead note with a fall-off lasting `time_s`.
+    LeadFall { time_s: f32 },
+    /// The pad moves to these notes (first `len` of `notes`; `len` 0 fades it out).
+    PadChord { notes: [u8; 6], len: u8 },
 }
 
 impl EventKind {
@@ -33,8 +49,14 @@ impl EventKind {
     pub fn part(&self) -> Part {
         match self {
             EventKind::BassOn { .. } | EventKind::BassOff => Part::Bass,
-            EventKind::KeysOn { .. } | EventKind::KeysOff { .. } => Part::Keys,
+            EventKind::KeysOn { .. } | EventKind::KeysOff { .. } | EventKind::KeysAllOff => {
+                Part::Keys
+            }
             EventKind::Drum { .. } | EventKind::Swirl { .. } => Part::Drums,
+            EventKind::LeadOn { .. } | EventKind::LeadOff | EventKind::LeadFall { .. } => {
+                Part::Lead
+            }
+            EventKind::PadChord { .. } => Part::Pad,
         }
     }
 }

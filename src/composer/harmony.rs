@@ -244,6 +244,23 @@ impl Form {
         }
     }
 
+    /// The contrasting form for a B section (the bridge) after this A form: the relative
+    /// major lifts a minor A unless the mood is very dark or tense, where the pedal vamp
+    /// darkens it instead; a major A turns to the minor ii-V-i.
+    pub fn bridge_for(self, valence: f32, tension: f32) -> Form {
+        match self {
+            Form::RelativeMajor => Form::MinorTwoFiveOne,
+            Form::PedalVamp => Form::MinorTwoFiveOne,
+            Form::MinorTwoFiveOne | Form::MinorBlues => {
+                if tension > 0.55 || valence < -0.7 {
+                    Form::PedalVamp
+                } else {
+                    Form::RelativeMajor
+                }
+            }
+        }
+    }
+
     /// The written chord of the half bar `half` (0-based, counting from the top of the form,
     /// wrapping), transposed to `key` (tonic pitch class).
     pub fn written(self, half: u64, key: i32) -> Chord {
@@ -410,6 +427,20 @@ mod tests {
         assert_eq!(Form::for_mood(-0.5, 0.2, 0.2), Form::MinorTwoFiveOne);
         assert_eq!(Form::for_mood(-0.5, 0.3, 0.9), Form::PedalVamp);
         assert_eq!(Form::for_mood(-0.2, 0.8, 0.3), Form::MinorBlues);
+    }
+
+    #[test]
+    fn bridges_contrast() {
+        for a in [
+            Form::MinorTwoFiveOne,
+            Form::MinorBlues,
+            Form::RelativeMajor,
+            Form::PedalVamp,
+        ] {
+            for (v, t) in [(-0.9, 0.9), (0.0, 0.0), (0.8, 0.2)] {
+                assert_ne!(a.bridge_for(v, t), a, "{a:?} at v {v} t {t}");
+            }
+        }
     }
 
     #[test]

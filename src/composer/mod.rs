@@ -26,6 +26,16 @@ const S_BASS: u64 = 2;
 const S_DRUMS: u64 = 3;
 const S_KEYS: u64 = 4;
 const S_KEYS_BAR: u64 = 5;
+const S_LEAD: u64 = 6;
+const S_LEAD_MOTIF: u64 = 7;
+const S_STINGER: u64 = 8;
+
+/// Bars of intro at the top of the timeline (bass and keys, then brushes; the lead waits).
+const INTRO_BARS: u64 = 4;
+/// Bars per chorus: phrases 0-3 are the A section, 4-5 the B section (bridge), 6-7 A again.
+const CHORUS_BARS: u64 = 32;
+/// Light intensity below which the scene is a blackout (band drops to bass and rain).
+pub const BLACKOUT_INTENSITY: f32 = 0.08;
 
 /// Keys the band may play in (tonic pitch classes of dark, horn- and bass-friendly minor keys:
 /// C, F, G, D, Bb, Eb minor), chosen by the seed.
@@ -42,6 +52,42 @@ pub struct BeatContext {
     pub swing: f32,
     /// Harmonic/rhythmic changes happen only on multiples of this many beats.
     pub quantize_beats: u64,
+    /// Key-light intensity 0..1 when light is coming in (blackout below
+    /// `BLACKOUT_INTENSITY`); `None` without light input.
+    pub intensity: Option<f32>,
+}
+
+/// Where in the song a bar is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// The first bars of the timeline: the band comes in.
+    Intro,
+    /// The main theme's harmony.
+    A,
+    /// The bridge: contrasting harmony, the lead lays out more.
+    B,
+}
+
+impl Section {
+    /// Section of `bar` (absolute).
+    pub fn of_bar(bar: u64) -> Section {
+        if bar < INTRO_BARS {
+            Section::Intro
+        } else if matches!(((bar - INTRO_BARS) % CHORUS_BARS) / 4, 4 | 5) {
+            Section::B
+        } else {
+            Section::A
+        }
+    }
+
+    /// Name for display.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Intro => "intro",
+            Section::A => "A",
+            Section::B => "B (bridge)",
+        }
+    }
 }
 
 /// The swing ratio (long:short eighth) jazz drummers play at a tempo: up to 3.5:1 at ballad
@@ -81,6 +127,67 @@ const COMP_BUSY: [Comp; 4] = [
     &[(0.0, 0.6), (1.5, 0.4), (3.0, 0.3), (3.5, 0.4)],
 ];
 
+/// A lead rhythm for a two-bar call: (start beat 0..8, held beats); x.5 starts are swung.
+type Line = &'static [(f64, f64)];
+const LEAD_SPARSE: [Line; 3] = [
+    &[(0.0, 1.5), (1.5, 0.5), (2.0, 4.0)],
+    &[(0.5, 1.0), (1.5, 2.5), (4.0, 3.0)],
+    &[(1.0, 3.0), (4.5, 3.0)],
+];
+const LEAD_MEDIUM: [Line; 3] = [
+    &[(0.0, 0.5), (0.5, 0.5), (1.0, 1.0), (2.5, 0.5), (3.0, 2.5)],
+    &[(0.5, 0.5), (1.0, 0.5), (1.5, 1.5), (3.5, 0.5), (4.0, 2.5)],
+    &[
+        (0.0, 1.0),
+        (1.0, 0.5),
+        (1.5, 0.5),
+        (2.0, 0.5),
+        (2.5, 1.5),
+        (4.5, 2.0),
+    ],
+];
+const LEAD_BUSY: [Line; 3] = [
+    &[
+        (0.0, 0.5),
+        (0.5, 0.5),
+        (1.0, 0.5),
+        (1.5, 0.5),
+        (2.0, 0.5),
+        (2.5, 0.5),
+        (3.0, 1.0),
+        (4.5, 0.5),
+        (5.0, 0.5),
+        (5.5, 1.5),
+    ],
+    &[
+        (0.5, 0.5),
+        (1.0, 0.5),
+        (1.5, 0.5),
+        (2.0, 1.0),
+        (3.5, 0.5),
+        (4.0, 0.5),
+        (4.5, 0.5),
+        (5.0, 2.0),
+    ],
+    &[
+        (0.0, 0.25),
+        (0.25, 0.25),
+        (0.5, 0.5),
+        (1.0, 0.5),
+        (1.5, 1.0),
+        (3.0, 0.5),
+        (3.5, 0.5),
+        (4.0, 2.5),
+    ],
+];
+/// Melodic contour steps (scale steps between successive notes) a motif may use.
+const CONTOURS: [[i32; 10]; 4] = [
+    [2, -1, -1, 3, -2, -1, 1, -2, 2, -3],
+    [-1, -1, 2, 1, 1, -3, 2, -1, -1, 1],
+    [3, -1, -2, 1, 2, -1, -1, -2, 4, -2],
+    [1, 1, 1, -2, -1, 3, -4, 2, -1, -1],
+];
+
 /// Display of what the band is playing now.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NowPlaying {
@@ -90,6 +197,10 @@ pub struct NowPlaying {
     pub form: Form,
     /// Bar within the form (0-based).
     pub bar_in_form: u64,
+    /// The song section.
+    pub section: Section,
+    /// Whether the scene is blacked out (band down to bass and rain).
+    pub blackout: bool,
 }
 
 /// The composer. See the module docs.
@@ -112,6 +223,14 @@ pub struct Composer {
     bass_dir: i32,
     /// Centre pitch of the last piano voicing, for voice leading.
     keys_centre: f32,
+    /// Whether the pad has its chord since the last reset.
+    pad_sent: bool,
+    /// Last lead note (MIDI), 0 after a reset.
+    last_lead: i32,
+    /// Whether a lead note is sounding (so the next may glide).
+    lead_sounding: bool,
+    /// Blacked out: only bass (and the ambience) play; lifts on a downbeat.
+    blackout: bool,
     /// Events waiting to be played.
     pub queue: EventQueue,
     /// What is playing now (for the editor and the CLI).
@@ -131,11 +250,17 @@ impl Composer {
             last_bass: 0,
             bass_dir: 1,
             keys_centre: 62.0,
+            pad_sent: false,
+            last_lead: 0,
+            lead_sounding: false,
+            blackout: false,
             queue: EventQueue::new(),
             now: NowPlaying {
                 chord: Form::MinorTwoFiveOne.written(0, 0),
                 form: Form::MinorTwoFiveOne,
                 bar_in_form: 0,
+                section: Section::Intro,
+                blackout: false,
             },
         };
         c.reset(seed);
@@ -153,6 +278,10 @@ impl Composer {
         self.last_bass = 0;
         self.bass_dir = 1;
         self.keys_centre = 62.0;
+        self.pad_sent = false;
+        self.last_lead = 0;
+        self.lead_sounding = false;
+        self.blackout = false;
         self.queue.clear();
     }
 
@@ -179,8 +308,9 @@ impl Composer {
     /// The coloured chord sounding at (absolute) `beat` under the current form and mood.
     pub fn chord_at(&self, beat: u64) -> Chord {
         let bar = beat / BEATS_PER_BAR;
-        let half_in_form = (bar % self.form.bars()) * 2 + (beat % BEATS_PER_BAR) / 2;
-        let written = self.form.written(half_in_form, self.key);
+        let (form, bar_in_form) = self.form_at(bar);
+        let half_in_form = bar_in_form * 2 + (beat % BEATS_PER_BAR) / 2;
+        let written = form.written(half_in_form, self.key);
         let half_abs = beat / 2;
         let mut rng = Rng::from_parts(self.seed, half_abs, S_COLOUR);
         colour(
@@ -189,6 +319,20 @@ impl Composer {
             self.committed.tension,
             &mut rng,
         )
+    }
+
+    /// The form played at `bar` and the bar's position in it: the A form as chosen, its bridge
+    /// in B sections (counted from the top of the bridge).
+    pub fn form_at(&self, bar: u64) -> (Form, u64) {
+        match Section::of_bar(bar) {
+            Section::B => {
+                let f = self
+                    .form
+                    .bridge_for(self.committed.valence, self.committed.tension);
+                (f, (bar % 8) % f.bars())
+            }
+            _ => (self.form, bar % self.form.bars()),
+        }
     }
 
     /// Plans beat number `beat` (absolute, from the timeline origin): pushes its events into
@@ -208,18 +352,131 @@ impl Composer {
         }
         self.started = true;
 
+        let bar = beat / BEATS_PER_BAR;
+        let b = beat % BEATS_PER_BAR;
+        let section = Section::of_bar(bar);
+        // Blackout: drops at once; the band comes back in on a downbeat.
+        let dark = matches!(ctx.intensity, Some(i) if i < BLACKOUT_INTENSITY);
+        if dark && !self.blackout {
+            self.blackout = true;
+            self.push(beat as f64, EventKind::KeysAllOff);
+            self.push(beat as f64, EventKind::LeadOff);
+            self.push(
+                beat as f64,
+                EventKind::PadChord {
+                    notes: [0; 6],
+                    len: 0,
+                },
+            );
+            self.push(
+                beat as f64,
+                EventKind::Swirl {
+                    level: 0.0,
+                    rate_hz: 1.0,
+                },
+            );
+            self.lead_sounding = false;
+        } else if !dark && self.blackout && b == 0 {
+            self.blackout = false;
+        }
+
         let chord = self.chord_at(beat);
+        let (form, bar_in_form) = self.form_at(bar);
         self.now = NowPlaying {
             chord,
-            form: self.form,
-            bar_in_form: (beat / BEATS_PER_BAR) % self.form.bars(),
+            form,
+            bar_in_form,
+            section,
+            blackout: self.blackout,
         };
         let sw = swing_offbeat(ctx.tempo_bpm, ctx.swing);
         // Milliseconds to beats at this tempo.
         let ms = ctx.tempo_bpm / 60_000.0;
         self.plan_bass(beat, chord, sw, ms);
-        self.plan_drums(beat, ctx, sw, ms);
+        if self.blackout {
+            return;
+        }
+        // Intro: keys and bass first, brushes from the third bar, the lead after the intro.
+        if section != Section::Intro || bar >= 2 {
+            self.plan_drums(beat, ctx, sw, ms);
+        }
         self.plan_keys(beat, sw, ms);
+        self.plan_pad(beat, chord);
+        if section != Section::Intro {
+            self.plan_lead(beat, sw, ms);
+        }
+    }
+
+    /// A stinger for a lighting hit (flash, lightning, a door): crash and kick, a dissonant
+    /// piano stab, a low bass hit and the lead's two-note brass motif (Herrmann's falling
+    /// tritone), all starting at `at` (beats). `strength` 0..1 scales it.
+    pub fn stinger(&mut self, at: f64, strength: f32) {
+        let s = if strength.is_finite() {
+            strength.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let v = 0.45 + 0.55 * s;
+        let beat = at.max(0.0).floor() as u64;
+        let chord = self.chord_at(beat);
+        let mut rng = Rng::from_parts(self.seed, beat, S_STINGER);
+        self.push(
+            at,
+            EventKind::Drum {
+                hit: DrumHit::Crash,
+                velocity: v,
+            },
+        );
+        self.push(
+            at,
+            EventKind::Drum {
+                hit: DrumHit::Kick,
+                velocity: v,
+            },
+        );
+        let root = 36 + (chord.root - 36).rem_euclid(12);
+        let low = if root > 40 { root - 12 } else { root };
+        self.push(
+            at,
+            EventKind::BassOn {
+                note: low as u8,
+                velocity: v,
+            },
+        );
+        self.last_bass = low;
+        // Stab: root-position dim7 plus a minor ninth on top, short.
+        let base = 60 + (chord.root - 60).rem_euclid(12) - 12;
+        for iv in [0, 3, 6, 9, 13] {
+            let n = (base + iv) as u8;
+            self.push(
+                at + rng.range(0.0, 0.01) as f64,
+                EventKind::KeysOn {
+                    note: n,
+                    velocity: v,
+                },
+            );
+            self.push(at + 0.45, EventKind::KeysOff { note: n });
+        }
+        let top = 72 + (chord.root + 1 - 72).rem_euclid(12);
+        self.push(
+            at,
+            EventKind::LeadOn {
+                note: top as u8,
+                velocity: v,
+                legato: false,
+            },
+        );
+        self.push(
+            at + 0.5,
+            EventKind::LeadOn {
+                note: (top - 6) as u8,
+                velocity: v * 0.9,
+                legato: false,
+            },
+        );
+        self.push(at + 1.6, EventKind::LeadFall { time_s: 0.35 });
+        self.last_lead = top - 6;
+        self.lead_sounding = false;
     }
 
     fn push(&mut self, beat: f64, kind: EventKind) {
@@ -509,9 +766,12 @@ impl Composer {
         if bar_rng.chance(rest_p) {
             return;
         }
-        let pattern: Comp = if m.arousal < 0.3 {
+        // Call and response: busier while the lead rests, sparser under its phrase.
+        let lead_rests = !self.lead_plays(beat);
+        let a = m.arousal + if lead_rests { 0.25 } else { -0.1 };
+        let pattern: Comp = if a < 0.3 {
             COMP_SPARSE[bar_rng.below(COMP_SPARSE.len() as u32) as usize]
-        } else if m.arousal < 0.65 {
+        } else if a < 0.65 {
             COMP_MEDIUM[bar_rng.below(COMP_MEDIUM.len() as u32) as usize]
         } else {
             COMP_BUSY[bar_rng.below(COMP_BUSY.len() as u32) as usize]
@@ -557,6 +817,205 @@ impl Composer {
     }
 }
 
+impl Composer {
+    /// How "trumpet" the lead is: tension and heat turn the breathy tenor into a muted horn.
+    pub fn lead_character(m: Mood) -> f32 {
+        ((m.tension - 0.45) * 2.2 + (m.arousal - 0.7) * 1.5).clamp(0.0, 1.0)
+    }
+
+    /// Whether the lead plays at `beat` (call windows of phrases it does not sit out).
+    fn lead_plays(&self, beat: u64) -> bool {
+        let bar = beat / BEATS_PER_BAR;
+        if Section::of_bar(bar) == Section::Intro || self.blackout {
+            return false;
+        }
+        let m = self.committed;
+        let phrase = bar / 4;
+        let pb = beat % 16;
+        let mut rng = Rng::from_parts(self.seed, phrase, S_LEAD);
+        // Dialogue-dense scenes (quiet, untroubled) leave the most space; the bridge's
+        // first phrase belongs to the piano.
+        let mut rest_p = 0.4 * (1.0 - m.arousal) * (1.0 - m.tension);
+        if Section::of_bar(bar) == Section::B && phrase % 2 == 0 {
+            rest_p += 0.5;
+        }
+        if rng.chance(rest_p) {
+            return false;
+        }
+        let window = if m.arousal > 0.7 { 12 } else { 8 };
+        pb < window
+    }
+
+    /// The pitch classes a lead note may use: chord tones on strong beats, the mood's mode
+    /// (Wallis et al.: mode index = round(3 - 3v), Lydian .. Locrian) on weak ones.
+    fn lead_pitch_classes(&self, chord: Chord, strong: bool, out: &mut [bool; 12]) {
+        *out = [false; 12];
+        if strong {
+            out[chord.root.rem_euclid(12) as usize] = true;
+            for iv in chord.quality.rootless_tones() {
+                out[(chord.root + iv).rem_euclid(12) as usize] = true;
+            }
+            return;
+        }
+        const MODES: [[i32; 7]; 7] = [
+            [0, 2, 4, 6, 7, 9, 11],
+            [0, 2, 4, 5, 7, 9, 11],
+            [0, 2, 4, 5, 7, 9, 10],
+            [0, 2, 3, 5, 7, 9, 10],
+            [0, 2, 3, 5, 7, 8, 10],
+            [0, 1, 3, 5, 7, 8, 10],
+            [0, 1, 3, 5, 6, 8, 10],
+        ];
+        let idx = (3.0 - 3.0 * self.committed.valence).round().clamp(0.0, 6.0) as usize;
+        let tonic = self.key + if idx <= 2 { 3 } else { 0 };
+        for iv in MODES[idx] {
+            out[(tonic + iv).rem_euclid(12) as usize] = true;
+        }
+        // Chord tones are always available.
+        for iv in chord.quality.bass_tones() {
+            out[(chord.root + iv).rem_euclid(12) as usize] = true;
+        }
+    }
+
+    fn plan_lead(&mut self, beat: u64, sw: f64, ms: f64) {
+        if !self.lead_plays(beat) {
+            if self.lead_sounding && beat % 16 >= 8 {
+                self.push(beat as f64, EventKind::LeadOff);
+                self.lead_sounding = false;
+            }
+            return;
+        }
+        let m = self.committed;
+        let bar = beat / BEATS_PER_BAR;
+        let phrase = bar / 4;
+        let pb = (beat % 16) as f64;
+        // A motif serves two phrases: stated, then restated over the new chords.
+        let mut motif = Rng::from_parts(self.seed, phrase / 2, S_LEAD_MOTIF);
+        let line: Line = if m.arousal < 0.3 || Section::of_bar(bar) == Section::B {
+            LEAD_SPARSE[motif.below(3) as usize]
+        } else if m.arousal < 0.65 {
+            LEAD_MEDIUM[motif.below(3) as usize]
+        } else {
+            LEAD_BUSY[motif.below(3) as usize]
+        };
+        let contour = CONTOURS[motif.below(4) as usize];
+        let mut rng = Rng::from_parts(self.seed, beat, S_LEAD);
+        let trumpet = Self::lead_character(m);
+        let centre = 62.0 + 4.0 * m.valence + 7.0 * trumpet;
+        let (lo, hi) = ((centre - 10.0) as i32, (centre + 10.0) as i32);
+        let phrase_start = (beat - beat % 16) as f64;
+        for k in 0..line.len() {
+            // The call is the line; past beat 8 (hot moods) the line answers itself.
+            let offset = if pb >= 8.0 { 8.0 } else { 0.0 };
+            let (start, dur) = line[k];
+            let start = start + offset;
+            if start < pb || start >= pb + 1.0 || start >= 16.0 {
+                continue;
+            }
+            let whole = start.floor();
+            let frac = start - whole;
+            let strong = frac < 0.01;
+            let swung = if (frac - 0.5).abs() < 0.01 { sw } else { frac };
+            // Lay back on downbeats, line up on off-beats.
+            let lay = if strong {
+                rng.range(12.0, 28.0) as f64 * ms
+            } else {
+                0.0
+            };
+            let t = phrase_start + whole + swung + lay;
+            let chord = self.chord_at(beat);
+            let mut allowed = [false; 12];
+            self.lead_pitch_classes(chord, strong, &mut allowed);
+            let from = if self.last_lead == 0 {
+                centre as i32
+            } else {
+                self.last_lead
+            };
+            let step = contour[k % contour.len()];
+            let target = from + step * 2;
+            let mut best = from;
+            let mut best_d = i32::MAX;
+            for n in lo..=hi {
+                if !allowed[n.rem_euclid(12) as usize] || (n == from && step != 0) {
+                    continue;
+                }
+                let d = (n - target).abs() * 4 + rng.below(3) as i32;
+                if d < best_d {
+                    best_d = d;
+                    best = n;
+                }
+            }
+            let note = best.clamp(40, 90) as u8;
+            let vel = (0.5 + 0.35 * m.arousal + rng.gauss(0.04) + if strong { 0.05 } else { 0.0 })
+                .clamp(0.15, 1.0);
+            let next_start = line.get(k + 1).map(|&(s, _)| s + offset);
+            let legato = self.lead_sounding && k > 0 && {
+                let (ps, pd) = line[k - 1];
+                (ps + offset + pd - start).abs() < 0.05
+            };
+            self.push(
+                t,
+                EventKind::LeadOn {
+                    note,
+                    velocity: vel,
+                    legato,
+                },
+            );
+            self.last_lead = note as i32;
+            self.lead_sounding = true;
+            let end = phrase_start + start + dur;
+            let gap_follows = match next_start {
+                Some(ns) => ns > start + dur + 0.05,
+                None => true,
+            };
+            if gap_follows {
+                let off = (end - 0.08).max(t + 0.05);
+                if next_start.is_none() && m.tension > 0.55 {
+                    self.push(
+                        off,
+                        EventKind::LeadFall {
+                            time_s: 0.25 + 0.2 * m.tension,
+                        },
+                    );
+                } else {
+                    self.push(off, EventKind::LeadOff);
+                }
+                self.lead_sounding = false;
+            }
+        }
+    }
+
+    fn plan_pad(&mut self, beat: u64, chord: Chord) {
+        let b = beat % BEATS_PER_BAR;
+        if self.pad_sent && b != 0 && beat > 0 && self.chord_at(beat - 1) == chord {
+            return;
+        }
+        self.pad_sent = true;
+        let m = self.committed;
+        let root = 48 + (chord.root - 48).rem_euclid(12);
+        let t = chord.quality.rootless_tones();
+        let mut notes = [0u8; 6];
+        let mut len = 0;
+        for iv in [0, t[0], t[2], t[1] + 12, t[3] + 12] {
+            notes[len] = (root + iv).clamp(36, 84) as u8;
+            len += 1;
+        }
+        if m.tension > 0.6 {
+            // The minor-ninth rub: strings clustering against the root.
+            notes[len] = (root + 13).clamp(36, 84) as u8;
+            len += 1;
+        }
+        notes[..len].sort_unstable();
+        self.push(
+            beat as f64,
+            EventKind::PadChord {
+                notes,
+                len: len as u8,
+            },
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,6 +1026,7 @@ mod tests {
             tempo_bpm: 120.0,
             swing: 1.0,
             quantize_beats: 4,
+            intensity: None,
         }
     }
 

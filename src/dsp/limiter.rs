@@ -50,9 +50,10 @@ impl Limiter {
         self.gain = 1.0;
     }
 
-    /// One stereo sample in, one (delayed, limited) out.
+    /// Feeds one undelayed stereo sample to the detector and returns the gain to apply to
+    /// the sample delayed by `latency()` (for callers that delay several signals themselves).
     #[inline]
-    pub fn tick(&mut self, l: f32, r: f32) -> (f32, f32) {
+    pub fn gain_for(&mut self, l: f32, r: f32) -> f32 {
         let peak = l.abs().max(r.abs());
         self.env = if peak > self.env {
             peak
@@ -68,6 +69,13 @@ impl Limiter {
             1.0
         };
         self.gain += (target - self.gain) * self.attack;
+        self.gain
+    }
+
+    /// One stereo sample in, one (delayed, limited) out.
+    #[inline]
+    pub fn tick(&mut self, l: f32, r: f32) -> (f32, f32) {
+        self.gain_for(l, r);
         let [dl, dr] = self.line[self.pos];
         self.line[self.pos] = [l, r];
         self.pos += 1;

@@ -1,30 +1,84 @@
-//! The band's bus: per-instrument gain, the room (fundsp's 32-line FDN reverb), a DC blocker,
-//! a look-ahead peak limiter with a -1 dBFS ceiling and a declicker for timeline jumps.
+//! The band's bus: per-instrument gain and gentle tape saturation, the room (fundsp's 32-line
+//! FDN reverb), DC blocking, a look-ahead peak limiter with a -1 dBFS ceiling and a declicker
+//! for timeline jumps. It also produces the stems: each instrument and the room return, after
+//! the same limiter gain and delay, so that the stems sum to the main mix.
 //! Audio thread; everything is allocated in `Mixer::new`.
 
 use crate::dsp::limiter::Limiter;
-use crate::dsp::util::{db_to_gain, flush, one_pole_coef};
+use crate::dsp::util::{db_to_gain, flush, one_pole_coef, soft_clip};
 use fundsp::audiounit::AudioUnit;
 use fundsp::prelude32::{dcblock_hz, reverb_stereo};
 
 /// The limiter's look-ahead: the plugin's reported latency.
 pub const LIMITER_LOOKAHEAD_S: f32 = 0.004;
 /// Output ceiling: -1 dBFS.
-const CEILING: f32 = 0.891;
+pub const CEILING: f32 = 0.891;
 /// Anti-denormal bias fed to the reverb (-180 dBFS; the DC blocker removes it).
 const REVERB_BIAS: f32 = 1.0e-9;
 
-/// Number of instrument channels the mixer sums.
-pub const CHANNELS: usize = 3;
+/// Instrument channels, in stem order.
+pub const CHANNELS: usize = 6;
+/// Stems: the instruments plus the room (reverb return).
+pub const STEMS: usize = CHANNELS + 1;
+/// Stem names, in order (the plugin's aux output names).
+pub const STEM_NAMES: [&str; STEMS] = ["Bass", "Drums", "Keys", "Lead", "Pad", "Ambience", "Room"];
+/// How much of each instrument goes to the room (times the Reverb setting).
+const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3];
+/// Tape drive per instrument: how hard peaks are rounded (0 = clean).
+const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0];
+
+/// A fixed delay line for one stereo stem (the limiter's look-ahead).
+struct StemDelay {
+    /// Interleaved frames.
+    line: Vec<[f32; 2]>,
+    /// Read/write position.
+    pos: usize,
+}
+
+impl StemDelay {
+    fn new(len: usize) -> Self {
+        Self {
+            line: vec![[0.0; 2]; len],
+            pos: 0,
+        }
+    }
+    fn reset(&mut self) {
+        self.line.iter_mut().for_each(|f| *f = [0.0; 2]);
+        self.pos = 0;
+    }
+    #[inline]
+    fn tick(&mut self, l: f32, r: f32) -> [f32; 2] {
+        let out = self.line[self.pos];
+        self.line[self.pos] = [l, r];
+        self.pos += 1;
+        if self.pos == self.line.len() {
+            self.pos = 0;
+        }
+        out
+    }
+}
+
+/// Where the mixer writes: the main pair and, optionally, stem pairs (sub-slices of the
+/// caller's buffers for this chunk).
+pub struct MixTarget<'a> {
+    /// Main left.
+    pub left: &'a mut [f32],
+    /// Main right.
+    pub right: &'a mut [f32],
+    /// Stems as (left, right); `None` where the host does not want that stem.
+    pub stems: [Option<(&'a mut [f32], &'a mut [f32])>; STEMS],
+}
 
 /// The mix bus.
 pub struct Mixer {
     /// Room reverb (stereo in, stereo out).
     reverb: Box<dyn AudioUnit>,
-    /// DC blockers, left and right.
-    dc: [Box<dyn AudioUnit>; 2],
-    /// Peak limiter.
+    /// DC blockers per stem, left and right.
+    dc: Vec<[Box<dyn AudioUnit>; 2]>,
+    /// Peak limiter (gain computed on the main mix, delays each stem identically).
     limiter: Limiter,
+    /// Delay lines matching the limiter's look-ahead, one per stem.
+    delays: Vec<StemDelay>,
     /// Smoothed linear gains per instrument.
     gain: [f32; CHANNELS],
     /// Targets for `gain`.
@@ -45,27 +99,37 @@ pub struct Mixer {
     declick_decay: f32,
     /// The last output frame (for the declicker).
     last_out: [f32; 2],
-    /// Latency in samples (the limiter look-ahead).
-    latency: usize,
+    /// Peak of the main output since the meter was last read (left, right).
+    pub peak: [f32; 2],
 }
 
 impl Mixer {
-    /// A mixer for `sample_rate`; allocates the reverb and limiter buffers.
+    /// A mixer for `sample_rate`; allocates the reverb, limiter and delay buffers.
     pub fn new(sample_rate: f32) -> Self {
         let sr = sample_rate as f64;
         let mut reverb: Box<dyn AudioUnit> = Box::new(reverb_stereo(12.0, 1.9, 0.55));
-        let mut dc: [Box<dyn AudioUnit>; 2] =
-            [Box::new(dcblock_hz(8.0)), Box::new(dcblock_hz(8.0))];
-        for u in std::iter::once(&mut reverb).chain(dc.iter_mut()) {
-            u.set_sample_rate(sr);
-            u.allocate();
-        }
+        reverb.set_sample_rate(sr);
+        reverb.allocate();
+        let dc = (0..STEMS)
+            .map(|_| {
+                let mut pair: [Box<dyn AudioUnit>; 2] =
+                    [Box::new(dcblock_hz(8.0)), Box::new(dcblock_hz(8.0))];
+                for u in pair.iter_mut() {
+                    u.set_sample_rate(sr);
+                    u.allocate();
+                }
+                pair
+            })
+            .collect();
         let limiter = Limiter::new(sample_rate, LIMITER_LOOKAHEAD_S, 0.25, CEILING);
-        let latency = limiter.latency();
+        let delays = (0..STEMS)
+            .map(|_| StemDelay::new(limiter.latency()))
+            .collect();
         let mut m = Self {
             reverb,
             dc,
             limiter,
+            delays,
             gain: [1.0; CHANNELS],
             gain_target: [1.0; CHANNELS],
             send: 0.3,
@@ -76,7 +140,7 @@ impl Mixer {
             declick: [0.0; 2],
             declick_decay: (-1.0 / (0.003 * sample_rate)).exp(),
             last_out: [0.0; 2],
-            latency,
+            peak: [0.0; 2],
         };
         m.reset();
         m
@@ -84,11 +148,7 @@ impl Mixer {
 
     /// Clears every buffer; gains jump to their targets.
     pub fn reset(&mut self) {
-        self.reverb.reset();
-        self.limiter.reset();
-        for d in self.dc.iter_mut() {
-            d.reset();
-        }
+        self.clear_buffers();
         self.gain = self.gain_target;
         self.send = self.send_target;
         self.master = self.master_target;
@@ -96,9 +156,22 @@ impl Mixer {
         self.last_out = [0.0; 2];
     }
 
+    fn clear_buffers(&mut self) {
+        self.reverb.reset();
+        self.limiter.reset();
+        for d in self.delays.iter_mut() {
+            d.reset();
+        }
+        for pair in self.dc.iter_mut() {
+            for u in pair.iter_mut() {
+                u.reset();
+            }
+        }
+    }
+
     /// Latency in samples introduced by the limiter's look-ahead.
     pub fn latency_samples(&self) -> usize {
-        self.latency
+        self.limiter.latency()
     }
 
     /// Sets instrument levels (dB), the reverb send (0..1) and master (dB); they glide.
@@ -115,51 +188,64 @@ impl Mixer {
         };
     }
 
-    /// Jumps the gains to their targets (after a reset or a preset load).
-    pub fn snap(&mut self) {
-        self.gain = self.gain_target;
-        self.send = self.send_target;
-        self.master = self.master_target;
-    }
-
     /// Arms the declicker before the band is reset on a timeline jump: the old output's last
     /// value fades out over ~3 ms instead of stepping to the new signal.
     pub fn begin_jump(&mut self) {
         self.declick = self.last_out;
-        self.reverb.reset();
-        self.limiter.reset();
-        for d in self.dc.iter_mut() {
-            d.reset();
-        }
+        self.clear_buffers();
     }
 
-    /// Mixes `n` samples of the instrument buffers (`inputs[c] = (left, right)`) into
-    /// `out_l`/`out_r` (overwritten).
-    pub fn process(
-        &mut self,
-        inputs: &[(&[f32], &[f32]); CHANNELS],
-        out_l: &mut [f32],
-        out_r: &mut [f32],
-    ) {
-        let n = out_l.len();
+    /// Mixes `n` samples of the instrument buffers (`inputs[c] = (left, right)`) into the
+    /// target (overwritten).
+    pub fn process(&mut self, inputs: &[(&[f32], &[f32]); CHANNELS], out: &mut MixTarget) {
+        let n = out.left.len();
         for i in 0..n {
-            let mut dl = 0.0;
-            let mut dr = 0.0;
-            for c in 0..CHANNELS {
-                self.gain[c] += (self.gain_target[c] - self.gain[c]) * self.coef;
-                dl += inputs[c].0[i] * self.gain[c];
-                dr += inputs[c].1[i] * self.gain[c];
-            }
             self.send += (self.send_target - self.send) * self.coef;
             self.master += (self.master_target - self.master) * self.coef;
+            let mut stem = [[0.0f32; 2]; STEMS];
+            let mut send = [REVERB_BIAS; 2];
+            let mut sum = [0.0f32; 2];
+            for c in 0..CHANNELS {
+                self.gain[c] += (self.gain_target[c] - self.gain[c]) * self.coef;
+                let g = self.gain[c] * self.master;
+                for (k, x) in [inputs[c].0[i], inputs[c].1[i]].into_iter().enumerate() {
+                    let d = DRIVE[c];
+                    let y = if d > 0.0 {
+                        soft_clip(x * (1.0 + d)) / (1.0 + d) * (1.0 + 0.5 * d)
+                    } else {
+                        x
+                    };
+                    let y = self.dc[c][k].filter_mono(y * g);
+                    stem[c][k] = y;
+                    sum[k] += y;
+                    send[k] += y * SEND[c];
+                }
+            }
             let (wl, wr) = self
                 .reverb
-                .filter_stereo(dl * self.send + REVERB_BIAS, dr * self.send + REVERB_BIAS);
-            let l = self.dc[0].filter_mono(dl + wl) * self.master;
-            let r = self.dc[1].filter_mono(dr + wr) * self.master;
-            let (l, r) = self.limiter.tick(l, r);
-            let mut l = flush((l + self.declick[0]).clamp(-CEILING, CEILING));
-            let mut r = flush((r + self.declick[1]).clamp(-CEILING, CEILING));
+                .filter_stereo(send[0] * self.send, send[1] * self.send);
+            let room = [
+                self.dc[CHANNELS][0].filter_mono(wl),
+                self.dc[CHANNELS][1].filter_mono(wr),
+            ];
+            stem[CHANNELS] = room;
+            sum[0] += room[0];
+            sum[1] += room[1];
+            // The limiter's gain follows the whole mix; every stem gets the same gain and delay.
+            let gain = self.limiter.gain_for(sum[0], sum[1]);
+            let mut main = [0.0f32; 2];
+            for (s, st) in stem.iter().enumerate() {
+                let [dl, dr] = self.delays[s].tick(st[0], st[1]);
+                let (yl, yr) = (flush(dl * gain), flush(dr * gain));
+                main[0] += yl;
+                main[1] += yr;
+                if let Some((sl, sr)) = out.stems[s].as_mut() {
+                    sl[i] = yl;
+                    sr[i] = yr;
+                }
+            }
+            let mut l = flush((main[0] + self.declick[0]).clamp(-CEILING, CEILING));
+            let mut r = flush((main[1] + self.declick[1]).clamp(-CEILING, CEILING));
             self.declick[0] = flush(self.declick[0] * self.declick_decay);
             self.declick[1] = flush(self.declick[1] * self.declick_decay);
             if !l.is_finite() {
@@ -168,8 +254,10 @@ impl Mixer {
             if !r.is_finite() {
                 r = 0.0;
             }
-            out_l[i] = l;
-            out_r[i] = r;
+            self.peak[0] = self.peak[0].max(l.abs());
+            self.peak[1] = self.peak[1].max(r.abs());
+            out.left[i] = l;
+            out.right[i] = r;
             self.last_out = [l, r];
         }
     }

@@ -5,13 +5,44 @@
 pub mod mixer;
 pub mod settings;
 
+use crate::composer::events::Event;
 use crate::composer::events::EventKind;
 use crate::composer::{BeatContext, Composer, NowPlaying, BEATS_PER_BAR};
 use crate::dsp::MAX_BLOCK;
 use crate::mood::{Mood, MoodGlide};
-use crate::voices::{Drums, Keys, UprightBass};
-use mixer::Mixer;
-pub use settings::{Levels, MoodSource, Quantize, Settings, TempoMode};
+use crate::voices::{Ambience, Drums, Keys, Lead, Pad, UprightBass};
+use mixer::{MixTarget, Mixer, CHANNELS, STEMS};
+pub use settings::{Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
+
+/// Stem outputs a caller may want: (left, right) per stem in `mixer::STEM_NAMES` order.
+pub type StemOutputs<'a> = [Option<(&'a mut [f32], &'a mut [f32])>; STEMS];
+
+/// How many played events one `process` call records for MIDI out (more are counted, not kept).
+pub const EVENT_LOG_CAPACITY: usize = 2048;
+/// How many beat starts one `process` call records (tempo map and mood lanes).
+pub const BEAT_LOG_CAPACITY: usize = 256;
+
+/// An event as it was played: where in the current block, and where on the timeline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlayedEvent {
+    /// Sample offset inside the `process` call that played it.
+    pub offset: u32,
+    /// The event (its `beat` is the timeline position in beats).
+    pub event: Event,
+}
+
+/// A beat as it started: for tempo maps and mood controller lanes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BeatMark {
+    /// Sample offset inside the `process` call.
+    pub offset: u32,
+    /// The beat number.
+    pub beat: u64,
+    /// Tempo at that beat, BPM.
+    pub tempo_bpm: f64,
+    /// The live mood at that beat.
+    pub mood: Mood,
+}
 
 /// Control-rate period in samples: mood glide, tempo glide and timbre updates happen on
 /// multiples of this (counted from the last reset or jump), so the output does not depend on
@@ -45,6 +76,8 @@ pub struct Engine {
     settings: Settings,
     /// Mood coming from the light (OSC, cue sheets, sidechain), if any has arrived.
     light_mood: Option<Mood>,
+    /// The light input's state (OSC events, cue sheet, sidechain), updated every control tick.
+    light: crate::light::LightModel,
     /// The live mood gliding toward the blended target.
     glide: MoodGlide,
     /// The composer and its event queue.
@@ -55,10 +88,32 @@ pub struct Engine {
     keys: Keys,
     /// Brushed kit.
     drums: Drums,
+    /// Lead horn.
+    lead: Lead,
+    /// Strings pad.
+    pad: Pad,
+    /// Rain, traffic, vinyl.
+    ambience: Ambience,
+    /// Key-light intensity from the light input (None without light).
+    light_intensity: Option<f32>,
+    /// A stinger requested by a lighting hit, waiting for the next `process` (strength).
+    pending_hit: Option<f32>,
+    /// Events played during the current `process` call (for MIDI out).
+    event_log: Box<[PlayedEvent; EVENT_LOG_CAPACITY]>,
+    /// Number of valid entries in `event_log`.
+    event_log_len: usize,
+    /// Beats started during the current `process` call.
+    beat_log: Box<[BeatMark; BEAT_LOG_CAPACITY]>,
+    /// Number of valid entries in `beat_log`.
+    beat_log_len: usize,
+    /// Events not logged because the log was full (MIDI out lost them; audio did not).
+    pub log_overflow: u64,
+    /// Offset of the current sample inside the current `process` call.
+    block_offset: usize,
     /// The mix bus.
     mixer: Mixer,
     /// Scratch buffers: (left, right) per instrument.
-    scratch: [[[f32; MAX_BLOCK]; 2]; mixer::CHANNELS],
+    scratch: [[[f32; MAX_BLOCK]; 2]; CHANNELS],
     /// Beat position at the start of the current control tick.
     tick_beat: f64,
     /// Samples rendered since the start of the current control tick.
@@ -93,13 +148,40 @@ impl Engine {
             sample_rate,
             settings,
             light_mood: None,
+            light: crate::light::LightModel::new(sample_rate, CONTROL_PERIOD),
             glide: MoodGlide::new(settings.mood, MOOD_GLIDE_S, CONTROL_PERIOD, sample_rate),
             composer: Composer::new(settings.seed as u64),
             bass: UprightBass::new(sample_rate),
             keys: Keys::new(sample_rate),
             drums: Drums::new(sample_rate),
+            lead: Lead::new(sample_rate),
+            pad: Pad::new(sample_rate),
+            ambience: Ambience::new(sample_rate),
+            light_intensity: None,
+            pending_hit: None,
+            event_log: Box::new(
+                [PlayedEvent {
+                    offset: 0,
+                    event: Event {
+                        beat: 0.0,
+                        kind: EventKind::BassOff,
+                    },
+                }; EVENT_LOG_CAPACITY],
+            ),
+            event_log_len: 0,
+            beat_log: Box::new(
+                [BeatMark {
+                    offset: 0,
+                    beat: 0,
+                    tempo_bpm: 0.0,
+                    mood: Mood::NEUTRAL,
+                }; BEAT_LOG_CAPACITY],
+            ),
+            beat_log_len: 0,
+            log_overflow: 0,
+            block_offset: 0,
             mixer: Mixer::new(sample_rate),
-            scratch: [[[0.0; MAX_BLOCK]; 2]; mixer::CHANNELS],
+            scratch: [[[0.0; MAX_BLOCK]; 2]; CHANNELS],
             tick_beat: 0.0,
             tick_pos: 0,
             beats_per_sample: 0.0,
@@ -119,11 +201,15 @@ impl Engine {
     /// Back to the top of the timeline with silent voices; no allocation.
     pub fn reset(&mut self) {
         self.composer.reset(self.settings.seed as u64);
-        self.bass.reset();
-        self.keys.reset();
-        self.drums.reset();
+        self.reset_voices();
+        self.pending_hit = None;
         self.apply_levels();
         self.mixer.reset();
+        self.timeline_samples = 0;
+        self.block_offset = 0;
+        self.light.reset();
+        self.update_light();
+        self.pending_hit = None;
         self.glide.snap(self.target_mood());
         self.composer.set_committed(self.glide.current);
         self.expected_host_pos = None;
@@ -142,9 +228,7 @@ impl Engine {
         let beat = if beat.is_finite() { beat.max(0.0) } else { 0.0 };
         self.composer.reset(self.settings.seed as u64);
         self.composer.set_committed(self.glide.current);
-        self.bass.reset();
-        self.keys.reset();
-        self.drums.reset();
+        self.reset_voices();
         self.tick_beat = beat;
         self.tick_pos = 0;
         self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
@@ -155,6 +239,53 @@ impl Engine {
             self.composer.plan_beat(b, &self.beat_context());
             while self.composer.queue.pop_due(beat - 1e-9).is_some() {}
         }
+    }
+
+    fn reset_voices(&mut self) {
+        self.bass.reset();
+        self.keys.reset();
+        self.drums.reset();
+        self.lead.reset();
+        self.pad.reset();
+        self.ambience.reset();
+    }
+
+    /// Sets (or clears) the key-light intensity (0 blackout .. 1 full) from the light input.
+    pub fn set_light_intensity(&mut self, intensity: Option<f32>) {
+        self.light_intensity = intensity
+            .filter(|i| i.is_finite())
+            .map(|i| i.clamp(0.0, 1.0));
+    }
+
+    /// The key-light intensity the engine is following, if light is coming in.
+    pub fn light_intensity(&self) -> Option<f32> {
+        self.light_intensity
+    }
+
+    /// A lighting hit (flash, lightning, a door): a stinger on the next beat or at once, as
+    /// the settings say. `strength` 0..1.
+    pub fn trigger_hit(&mut self, strength: f32) {
+        let s = if strength.is_finite() {
+            strength.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        self.pending_hit = Some(self.pending_hit.map_or(s, |p| p.max(s)));
+    }
+
+    /// Events played during the last `process` call, with their sample offsets.
+    pub fn played_events(&self) -> &[PlayedEvent] {
+        &self.event_log[..self.event_log_len]
+    }
+
+    /// Beats that started during the last `process` call.
+    pub fn beat_marks(&self) -> &[BeatMark] {
+        &self.beat_log[..self.beat_log_len]
+    }
+
+    /// Peak of the main output since the last call (left, right); resets the meter.
+    pub fn take_peak(&mut self) -> [f32; 2] {
+        std::mem::take(&mut self.mixer.peak)
     }
 
     /// Replaces the settings (every block from the plugin); values are sanitized.
@@ -175,7 +306,59 @@ impl Engine {
         &self.settings
     }
 
-    /// Sets (or clears) the mood derived from incoming light.
+    /// One light event (OSC, the CLI, tests); takes effect at the next control tick.
+    pub fn push_light_event(&mut self, ev: crate::light::LightEvent) {
+        self.light.apply(ev);
+    }
+
+    /// Installs a cue sheet (or none) and returns the previous one, which the caller must
+    /// drop off the audio thread. No allocation, no drop.
+    pub fn swap_cue_sheet(
+        &mut self,
+        sheet: Option<Box<crate::light::CueSheet>>,
+    ) -> Option<Box<crate::light::CueSheet>> {
+        self.light.swap_sheet(sheet)
+    }
+
+    /// Feeds one block of the "Light sidechain" input (call before `process`).
+    pub fn process_sidechain(&mut self, left: &[f32], right: &[f32]) {
+        self.light.process_sidechain(left, right);
+    }
+
+    /// The light input's settings (smoothing, sidechain mode).
+    pub fn set_light_settings(&mut self, s: crate::light::LightSettings) {
+        self.light.set_settings(s);
+    }
+
+    /// The light input's state (look, derived mood, hits, heartbeat, cue sheet).
+    pub fn light(&self) -> &crate::light::LightModel {
+        &self.light
+    }
+
+    /// The light's heartbeat in BPM (`/light/bpm` or taps on `/light/beat`), if any.
+    pub fn light_bpm(&self) -> Option<f32> {
+        self.light.tempo().bpm
+    }
+
+    /// Control rate: the light's mood, intensity and hits at the current timeline position
+    /// (a pure function of the position for cue sheets).
+    fn update_light(&mut self) {
+        let pos = self.timeline_samples + self.block_offset as i64;
+        let seconds = pos as f64 / self.sample_rate as f64;
+        let beats = self.beat_position();
+        let source = self.settings.source;
+        self.light_mood = self.light.tick(source, seconds, beats);
+        self.light_intensity = match source {
+            MoodSource::Manual => None,
+            _ => self.light.intensity(),
+        };
+        if let Some(h) = self.light.take_hit() {
+            self.trigger_hit(h);
+        }
+    }
+
+    /// Sets (or clears) the mood derived from incoming light until the next control tick,
+    /// when the light model (`push_light_event`, cue sheets, sidechain) sets it again.
     pub fn set_light_mood(&mut self, mood: Option<Mood>) {
         self.light_mood = mood.map(Mood::sanitized);
     }
@@ -235,9 +418,8 @@ impl Engine {
     }
 
     fn apply_levels(&mut self) {
-        let l = self.settings.levels;
         self.mixer.set_levels(
-            [l.bass_db, l.drums_db, l.keys_db],
+            self.settings.levels.as_array(),
             self.settings.reverb,
             self.settings.master_db,
         );
@@ -267,6 +449,7 @@ impl Engine {
             tempo_bpm: self.tempo,
             swing: self.settings.swing,
             quantize_beats: self.settings.quantize.beats(),
+            intensity: self.light_intensity,
         }
     }
 
@@ -330,6 +513,7 @@ impl Engine {
     fn control_tick(&mut self) {
         self.tick_beat += self.tick_pos as f64 * self.beats_per_sample;
         self.tick_pos = 0;
+        self.update_light();
         let target = self.target_mood();
         self.glide.step(target);
         if !self.host_locked() {
@@ -351,14 +535,45 @@ impl Engine {
         self.bass.set_tone(0.3 + 0.45 * m.arousal + 0.1 * m.tension);
         self.keys
             .set_tone(0.2 + 0.35 * v01 + 0.35 * m.arousal, 0.1 + 0.6 * m.tension);
+        self.lead.set_character(Composer::lead_character(m));
+        self.lead.set_expression(
+            0.35 + 0.4 * (1.0 - m.arousal),
+            0.3 + 0.4 * (1.0 - m.arousal),
+        );
+        // Strings carry tension and ballads; they thin out as the band heats up.
+        self.pad
+            .set_level((0.15 + 0.75 * m.tension - 0.25 * m.arousal).clamp(0.05, 1.0));
+        self.pad.set_tension(m.tension);
+        // Darkness brings the rain: from the light when it comes in, else from the mood.
+        let dark = match self.light_intensity {
+            Some(i) => 1.0 - i,
+            None => (0.5 - 0.4 * m.valence).clamp(0.0, 1.0),
+        };
+        let rain = (0.15 + 0.8 * dark).clamp(0.0, 1.0);
+        let traffic = (0.15 + 0.35 * m.arousal + 0.2 * m.tension).clamp(0.0, 1.0);
+        let vinyl = (0.25 + 0.3 * (1.0 - v01)).clamp(0.0, 1.0);
+        self.ambience.set_amount(rain, traffic, vinyl);
     }
 
-    fn dispatch(&mut self, kind: EventKind) {
-        if !matches!(
+    fn dispatch(&mut self, event: Event) {
+        let kind = event.kind;
+        if matches!(
             kind,
-            EventKind::Swirl { .. } | EventKind::BassOff | EventKind::KeysOff { .. }
+            EventKind::BassOn { .. }
+                | EventKind::KeysOn { .. }
+                | EventKind::Drum { .. }
+                | EventKind::LeadOn { .. }
         ) {
             self.events_played += 1;
+        }
+        if self.event_log_len < EVENT_LOG_CAPACITY {
+            self.event_log[self.event_log_len] = PlayedEvent {
+                offset: self.block_offset as u32,
+                event,
+            };
+            self.event_log_len += 1;
+        } else {
+            self.log_overflow += 1;
         }
         match kind {
             EventKind::BassOn { note, velocity } => self.bass.note_on(note, velocity),
@@ -367,15 +582,62 @@ impl Engine {
             EventKind::KeysOff { note } => self.keys.note_off(note),
             EventKind::Drum { hit, velocity } => self.drums.hit(hit, velocity),
             EventKind::Swirl { level, rate_hz } => self.drums.set_swirl(level, rate_hz),
+            EventKind::KeysAllOff => self.keys.all_notes_off(),
+            EventKind::LeadOn {
+                note,
+                velocity,
+                legato,
+            } => {
+                if legato {
+                    self.lead.glide_to(note, 0.06);
+                } else {
+                    self.lead.note_on(note, velocity);
+                }
+            }
+            EventKind::LeadOff => self.lead.note_off(),
+            EventKind::LeadFall { time_s } => self.lead.fall(time_s),
+            EventKind::PadChord { notes, len } => self
+                .pad
+                .set_chord(&notes[..(len as usize).min(notes.len())]),
         }
     }
 
     /// Renders `left.len()` samples (any length; `right` must be as long) following `host`.
     pub fn process(&mut self, host: &HostTransport, left: &mut [f32], right: &mut [f32]) {
+        let mut none: StemOutputs = Default::default();
+        self.process_stems(host, left, right, &mut none);
+    }
+
+    /// Like `process`, also writing the stems the caller asks for (each as long as `left`);
+    /// the stems sum to the main output (up to rounding, and the -1 dBFS safety clamp).
+    pub fn process_stems(
+        &mut self,
+        host: &HostTransport,
+        left: &mut [f32],
+        right: &mut [f32],
+        stems: &mut StemOutputs,
+    ) {
         let len = left.len().min(right.len());
+        self.event_log_len = 0;
+        self.beat_log_len = 0;
         self.sync_transport(host, len);
+        if let Some(strength) = self.pending_hit.take() {
+            let now = self.beat_position();
+            let at = match self.settings.stinger {
+                StingerTiming::Immediate => now,
+                StingerTiming::NextBeat => now.ceil().max(self.next_plan_beat as f64),
+            };
+            // Plan the beats up to the stinger first so it lands on top of them.
+            while (self.next_plan_beat as f64) <= at {
+                let ctx = self.beat_context();
+                self.composer.plan_beat(self.next_plan_beat, &ctx);
+                self.next_plan_beat += 1;
+            }
+            self.composer.stinger(at, strength);
+        }
         let mut i = 0;
         while i < len {
+            self.block_offset = i;
             if self.tick_pos >= CONTROL_PERIOD {
                 self.control_tick();
             }
@@ -384,12 +646,21 @@ impl Engine {
             loop {
                 if now >= self.next_plan_beat as f64 {
                     let ctx = self.beat_context();
+                    if self.beat_log_len < BEAT_LOG_CAPACITY {
+                        self.beat_log[self.beat_log_len] = BeatMark {
+                            offset: i as u32,
+                            beat: self.next_plan_beat,
+                            tempo_bpm: self.tempo,
+                            mood: self.glide.current,
+                        };
+                        self.beat_log_len += 1;
+                    }
                     self.composer.plan_beat(self.next_plan_beat, &ctx);
                     self.next_plan_beat += 1;
                     continue;
                 }
                 match self.composer.queue.pop_due(now) {
-                    Some(e) => self.dispatch(e.kind),
+                    Some(e) => self.dispatch(e),
                     None => break,
                 }
             }
@@ -411,7 +682,15 @@ impl Engine {
                 }
             }
             let n = n.max(1);
-            self.render(&mut left[i..i + n], &mut right[i..i + n]);
+            let mut target = MixTarget {
+                left: &mut left[i..i + n],
+                right: &mut right[i..i + n],
+                stems: stems.each_mut().map(|o| {
+                    o.as_mut()
+                        .map(|(l, r)| (&mut l[i..i + n], &mut r[i..i + n]))
+                }),
+            };
+            self.render(&mut target);
             self.tick_pos += n;
             i += n;
         }
@@ -419,31 +698,33 @@ impl Engine {
         self.timeline_samples = self.timeline_samples.saturating_add(len as i64);
     }
 
-    fn render(&mut self, out_l: &mut [f32], out_r: &mut [f32]) {
-        let n = out_l.len();
+    fn render(&mut self, out: &mut MixTarget) {
+        let n = out.left.len();
         for ch in self.scratch.iter_mut() {
             ch[0][..n].fill(0.0);
             ch[1][..n].fill(0.0);
         }
-        let [b, d, k] = &mut self.scratch;
-        {
-            let (bl, br) = b.split_at_mut(1);
-            self.bass.render(&mut bl[0][..n], &mut br[0][..n]);
+        let [b, d, k, l, p, a] = &mut self.scratch;
+        fn split(x: &mut [[f32; MAX_BLOCK]; 2], n: usize) -> (&mut [f32], &mut [f32]) {
+            let (xl, xr) = x.split_at_mut(1);
+            (&mut xl[0][..n], &mut xr[0][..n])
         }
-        {
-            let (dl, dr) = d.split_at_mut(1);
-            self.drums.render(&mut dl[0][..n], &mut dr[0][..n]);
-        }
-        {
-            let (kl, kr) = k.split_at_mut(1);
-            self.keys.render(&mut kl[0][..n], &mut kr[0][..n]);
-        }
-        let inputs = [
-            (&self.scratch[0][0][..n], &self.scratch[0][1][..n]),
-            (&self.scratch[1][0][..n], &self.scratch[1][1][..n]),
-            (&self.scratch[2][0][..n], &self.scratch[2][1][..n]),
-        ];
-        self.mixer.process(&inputs, out_l, out_r);
+        let (bl, br) = split(b, n);
+        self.bass.render(bl, br);
+        let (dl, dr) = split(d, n);
+        self.drums.render(dl, dr);
+        let (kl, kr) = split(k, n);
+        self.keys.render(kl, kr);
+        let (ll, lr) = split(l, n);
+        self.lead.render(ll, lr);
+        let (pl, pr) = split(p, n);
+        self.pad.render(pl, pr);
+        let (al, ar) = split(a, n);
+        self.ambience.render(al, ar);
+        let s = &self.scratch;
+        let inputs: [(&[f32], &[f32]); CHANNELS] =
+            std::array::from_fn(|c| (&s[c][0][..n], &s[c][1][..n]));
+        self.mixer.process(&inputs, out);
     }
 
     /// Bar number (0-based) at the current position.

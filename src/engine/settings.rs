@@ -63,6 +63,12 @@ pub struct Levels {
     pub drums_db: f32,
     /// Piano/Rhodes comping, dB.
     pub keys_db: f32,
+    /// Lead horn (tenor sax / muted trumpet), dB.
+    pub lead_db: f32,
+    /// Sustained strings pad, dB.
+    pub pad_db: f32,
+    /// Rain, traffic and vinyl, dB.
+    pub ambience_db: f32,
 }
 
 impl Default for Levels {
@@ -71,8 +77,36 @@ impl Default for Levels {
             bass_db: 0.0,
             drums_db: 0.0,
             keys_db: 0.0,
+            lead_db: 0.0,
+            pad_db: 0.0,
+            ambience_db: 0.0,
         }
     }
+}
+
+impl Levels {
+    /// In stem order (bass, drums, keys, lead, pad, ambience).
+    pub fn as_array(&self) -> [f32; 6] {
+        [
+            self.bass_db,
+            self.drums_db,
+            self.keys_db,
+            self.lead_db,
+            self.pad_db,
+            self.ambience_db,
+        ]
+    }
+}
+
+/// When a lighting hit's stinger plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum StingerTiming {
+    /// On the next beat (musical).
+    #[default]
+    NextBeat,
+    /// At once (within the block it arrives in).
+    Immediate,
 }
 
 /// Everything the engine is told each block.
@@ -101,6 +135,8 @@ pub struct Settings {
     pub reverb: f32,
     /// Master level, dB.
     pub master_db: f32,
+    /// When stingers for lighting hits play.
+    pub stinger: StingerTiming,
 }
 
 impl Default for Settings {
@@ -117,6 +153,7 @@ impl Default for Settings {
             levels: Levels::default(),
             reverb: 0.35,
             master_db: 0.0,
+            stinger: StingerTiming::NextBeat,
         }
     }
 }
@@ -140,6 +177,9 @@ impl Settings {
         self.levels.bass_db = fix(self.levels.bass_db, -80.0, 12.0, 0.0);
         self.levels.drums_db = fix(self.levels.drums_db, -80.0, 12.0, 0.0);
         self.levels.keys_db = fix(self.levels.keys_db, -80.0, 12.0, 0.0);
+        self.levels.lead_db = fix(self.levels.lead_db, -80.0, 12.0, 0.0);
+        self.levels.pad_db = fix(self.levels.pad_db, -80.0, 12.0, 0.0);
+        self.levels.ambience_db = fix(self.levels.ambience_db, -80.0, 12.0, 0.0);
         self.reverb = fix(self.reverb, 0.0, 1.0, d.reverb);
         self.master_db = fix(self.master_db, -80.0, 12.0, 0.0);
         self
