@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod composer;
 pub mod dsp;
+pub mod editor;
 pub mod engine;
 pub mod mood;
 pub mod plugin;

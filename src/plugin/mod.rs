@@ -3,6 +3,7 @@
 //! thread) allocates the engine; `process()` (audio thread) never allocates, locks or logs.
 
 pub mod params;
+pub mod ui_state;
 
 use crate::engine::{Engine, HostTransport, Settings};
 use crate::preset;
@@ -10,6 +11,7 @@ use nice_plug::prelude::*;
 use params::{MoodNoirParams, SceneChoice, STATE_VERSION};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use ui_state::{UiState, UiWriter};
 
 /// The Mood Noir plugin.
 pub struct MoodNoir {
@@ -19,6 +21,10 @@ pub struct MoodNoir {
     engine: Option<Box<Engine>>,
     /// Factory scenes parsed once (main thread), indexed like `SceneChoice`.
     scenes: Vec<Option<Settings>>,
+    /// Audio → editor telemetry (atomics; written at the end of `process()`).
+    ui: Arc<UiState>,
+    /// The audio thread's writer for `ui` (meter integrators).
+    ui_writer: UiWriter,
 }
 
 impl Default for MoodNoir {
@@ -37,6 +43,8 @@ impl Default for MoodNoir {
             params: Arc::new(MoodNoirParams::default()),
             engine: None,
             scenes,
+            ui: Arc::new(UiState::default()),
+            ui_writer: UiWriter::default(),
         }
     }
 }
@@ -77,10 +85,18 @@ impl Plugin for MoodNoir {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = crate::editor::NoirEditor;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        crate::editor::create(
+            self.params.clone(),
+            self.ui.clone(),
+            Arc::new(crate::editor::NotConnected),
+        )
     }
 
     fn filter_state(state: &mut PluginState) {
@@ -109,6 +125,8 @@ impl Plugin for MoodNoir {
         let settings = self.current_settings();
         let engine = Box::new(Engine::new(buffer_config.sample_rate, settings));
         context.set_latency_samples(engine.latency_samples() as u32);
+        self.ui_writer
+            .set_sample_rate(&self.ui, buffer_config.sample_rate);
         self.engine = Some(engine);
         self.params
             .state_version
@@ -159,6 +177,8 @@ impl Plugin for MoodNoir {
             }
             [] => {}
         }
+        self.ui_writer
+            .publish(&self.ui, engine, buffer.as_slice_immutable());
         ProcessStatus::KeepAlive
     }
 

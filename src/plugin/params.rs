@@ -3,8 +3,10 @@
 
 use crate::engine::{Levels, MoodSource, Quantize, Settings, TempoMode};
 use crate::mood::Mood;
+use crate::plugin::ui_state::EditorSize;
 use nice_plug::prelude::*;
 use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
 
 /// Current version of the plugin state layout (persisted; see `MoodNoir::filter_state`).
 pub const STATE_VERSION: u32 = 1;
@@ -137,6 +139,9 @@ pub struct MoodNoirParams {
     /// Layout version of the saved state, for migrations.
     #[persist = "state-version"]
     pub state_version: AtomicU32,
+    /// The editor window's size, restored with the session.
+    #[persist = "editor-state"]
+    pub editor_state: Arc<EditorSize>,
     #[nested(group = "Mood")]
     pub mood: MoodParams,
     #[nested(group = "Source")]
@@ -172,6 +177,7 @@ impl Default for MoodNoirParams {
         let d = Settings::default();
         Self {
             state_version: AtomicU32::new(STATE_VERSION),
+            editor_state: Arc::new(EditorSize::default()),
             mood: MoodParams {
                 valence: FloatParam::new(
                     "Valence",
