@@ -10,6 +10,7 @@ PKGS=(
   libx11-dev libx11-xcb-dev libxcb1-dev libxcb-dri2-0-dev libxcb-icccm4-dev
   libxcursor-dev libxkbcommon-dev libxcb-shape0-dev libxcb-xfixes0-dev
   python3 python3-venv python3-pip
+  xvfb imagemagick xdotool
 )
 
 missing=()
