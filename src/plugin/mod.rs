@@ -25,6 +25,11 @@ pub struct MoodNoir {
     ui: Arc<UiState>,
     /// The audio thread's writer for `ui` (meter integrators).
     ui_writer: UiWriter,
+    /// The light input's OSC server and queues (started in `activate()`, stopped in
+    /// `deactivate()` and on drop, so the port always belongs to a live instance).
+    light: Option<crate::light::LightLink>,
+    /// What the light input is doing, for the editor (atomics and a network/GUI mutex).
+    light_monitor: Arc<crate::light::Monitor>,
 }
 
 impl Default for MoodNoir {
@@ -45,6 +50,8 @@ impl Default for MoodNoir {
             scenes,
             ui: Arc::new(UiState::default()),
             ui_writer: UiWriter::default(),
+            light: None,
+            light_monitor: Arc::new(crate::light::Monitor::new()),
         }
     }
 }
@@ -95,7 +102,10 @@ impl Plugin for MoodNoir {
         crate::editor::create(
             self.params.clone(),
             self.ui.clone(),
-            Arc::new(crate::editor::NotConnected),
+            Arc::new(crate::editor::LightInput::new(
+                self.light_monitor.clone(),
+                self.params.light.cues.clone(),
+            )),
         )
     }
 
@@ -123,7 +133,18 @@ impl Plugin for MoodNoir {
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
         let settings = self.current_settings();
-        let engine = Box::new(Engine::new(buffer_config.sample_rate, settings));
+        let mut engine = Box::new(Engine::new(buffer_config.sample_rate, settings));
+        // Light in: stop a previous server first so its port is free, then bind.
+        self.light = None;
+        let (link, sheet) = crate::light::LightLink::start(
+            self.params.light.osc.clone(),
+            self.params.light.cues.clone(),
+            self.light_monitor.clone(),
+        );
+        engine.set_light_settings(self.params.light.settings());
+        drop(engine.swap_cue_sheet(sheet));
+        engine.reset();
+        self.light = Some(link);
         context.set_latency_samples(engine.latency_samples() as u32);
         self.ui_writer
             .set_sample_rate(&self.ui, buffer_config.sample_rate);
@@ -143,7 +164,7 @@ impl Plugin for MoodNoir {
     fn process(
         &mut self,
         buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
+        aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.current_settings();
@@ -161,6 +182,15 @@ impl Plugin for MoodNoir {
             pos_samples: t.pos_samples(),
         };
         engine.set_settings(&settings);
+        engine.set_light_settings(self.params.light.settings());
+        if let Some(light) = self.light.as_mut() {
+            light.drain_into(engine);
+        }
+        if let Some(sc) = aux.inputs.first_mut() {
+            if let [l, r, ..] = sc.as_slice_immutable() {
+                engine.process_sidechain(l, r);
+            }
+        }
         let channels = buffer.as_slice();
         match channels {
             [left, right, ..] => engine.process(&host, left, right),
@@ -179,10 +209,14 @@ impl Plugin for MoodNoir {
         }
         self.ui_writer
             .publish(&self.ui, engine, buffer.as_slice_immutable());
+        if let Some(light) = self.light.as_ref() {
+            light.publish(engine);
+        }
         ProcessStatus::KeepAlive
     }
 
     fn deactivate(&mut self) {
+        self.light = None;
         self.engine = None;
     }
 }

@@ -118,6 +118,47 @@ pub struct MusicParams {
     pub quantize: EnumParam<QuantizeChoice>,
 }
 
+/// How the "Light sidechain" input is read.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScModeChoice {
+    #[id = "analyze"]
+    Analyze,
+    #[id = "cv"]
+    #[name = "CV"]
+    Cv,
+}
+
+/// Light group: the light input's parameters, and its persisted OSC settings and cue sheet.
+#[derive(Params)]
+pub struct LightParams {
+    /// Smoothing time constant of the light's mood, seconds.
+    #[id = "light_smooth"]
+    pub smooth: FloatParam,
+    /// Analyze (spectral) or CV (DC levels) for the sidechain.
+    #[id = "sc_mode"]
+    pub sc_mode: EnumParam<ScModeChoice>,
+    /// OSC port, interfaces, port-clash behaviour, remembered port, DMX fixture profile and
+    /// user mappings (`crate::light::OscConfig`).
+    #[persist = "osc-config"]
+    pub osc: Arc<std::sync::RwLock<crate::light::OscConfig>>,
+    /// The loaded cue sheet: its path and full text, so the session plays on another machine.
+    #[persist = "cue-sheet"]
+    pub cues: Arc<std::sync::RwLock<Option<crate::light::CueSource>>>,
+}
+
+impl LightParams {
+    /// The light model's settings (atomics only: audio-thread safe).
+    pub fn settings(&self) -> crate::light::LightSettings {
+        crate::light::LightSettings {
+            smooth_s: self.smooth.value(),
+            sc_mode: match self.sc_mode.value() {
+                ScModeChoice::Analyze => crate::light::SidechainMode::Analyze,
+                ScModeChoice::Cv => crate::light::SidechainMode::Cv,
+            },
+        }
+    }
+}
+
 /// Mix group.
 #[derive(Params)]
 pub struct MixParams {
@@ -150,6 +191,8 @@ pub struct MoodNoirParams {
     pub music: MusicParams,
     #[nested(group = "Mix")]
     pub mix: MixParams,
+    #[nested(group = "Light")]
+    pub light: LightParams,
 }
 
 fn unit(name: &str, default: f32) -> FloatParam {
@@ -223,6 +266,22 @@ impl Default for MoodNoirParams {
                 keys: level("Keys level"),
                 reverb: unit("Reverb", d.reverb),
                 master: level("Master"),
+            },
+            light: LightParams {
+                smooth: FloatParam::new(
+                    "Light smoothing",
+                    crate::light::LightSettings::default().smooth_s,
+                    FloatRange::Skewed {
+                        min: 0.0,
+                        max: 20.0,
+                        factor: FloatRange::skew_factor(-2.0),
+                    },
+                )
+                .with_unit(" s")
+                .with_step_size(0.01),
+                sc_mode: EnumParam::new("Sidechain mode", ScModeChoice::Analyze),
+                osc: Arc::new(std::sync::RwLock::new(crate::light::OscConfig::default())),
+                cues: Arc::new(std::sync::RwLock::new(None)),
             },
         }
     }

@@ -1,0 +1,117 @@
+//! `LightLink`: the plumbing between one plugin instance's OSC server and its audio thread.
+//! `LightLink::start` (main thread, in `activate()`) makes the queues, parses the persisted
+//! cue sheet and starts the server; `LightLink::drain_into` (audio thread, every block) moves
+//! at most `MAX_EVENTS_PER_BLOCK` events and at most one new cue sheet into the engine,
+//! without allocating, locking or dropping a heap object: the replaced sheet travels back to
+//! the network thread to be dropped there. Dropping the link (main thread, `deactivate()` or
+//! the instance's drop) stops the server and frees the port.
+
+use super::cues::{CueSheet, CueSource};
+use super::event::LightEvent;
+use super::monitor::Monitor;
+use super::osc::{CueLink, OscConfig, OscServer, QUEUE_CAPACITY};
+use crate::engine::Engine;
+use std::sync::{Arc, RwLock};
+
+/// Most events the audio thread applies per block (the rest wait for the next block).
+pub const MAX_EVENTS_PER_BLOCK: usize = 256;
+
+/// See the module docs.
+pub struct LightLink {
+    /// The server (None when OSC is disabled or no port could be bound).
+    server: Option<OscServer>,
+    /// Events from the network thread.
+    events: rtrb::Consumer<LightEvent>,
+    /// New cue sheets from the network thread.
+    sheets: rtrb::Consumer<Option<Box<CueSheet>>>,
+    /// Replaced cue sheets back to the network thread.
+    garbage: rtrb::Producer<Box<CueSheet>>,
+    /// Shared monitor.
+    monitor: Arc<Monitor>,
+}
+
+impl LightLink {
+    /// Makes the queues, starts the server per `config` (a failure to bind is reported in the
+    /// monitor, not fatal) and returns the link plus the persisted cue sheet parsed from
+    /// `cues` (install it with `Engine::swap_cue_sheet` before processing starts).
+    pub fn start(
+        config: Arc<RwLock<OscConfig>>,
+        cues: Arc<RwLock<Option<CueSource>>>,
+        monitor: Arc<Monitor>,
+    ) -> (LightLink, Option<Box<CueSheet>>) {
+        let (ev_tx, ev_rx) = rtrb::RingBuffer::new(QUEUE_CAPACITY);
+        let (sheet_tx, sheet_rx) = rtrb::RingBuffer::new(4);
+        let (garbage_tx, garbage_rx) = rtrb::RingBuffer::new(8);
+        let initial = cues
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .and_then(|src| match src.parse() {
+                Ok(s) => Some(Box::new(s)),
+                Err(e) => {
+                    monitor.note_error(format!("saved cue sheet {}: {e}", src.path));
+                    None
+                }
+            });
+        let enabled = config.read().map(|c| c.enabled).unwrap_or(true);
+        let server = if enabled {
+            let link = CueLink {
+                sheets: sheet_tx,
+                garbage: garbage_rx,
+                store: cues,
+            };
+            OscServer::start(config, monitor.clone(), ev_tx, Some(link)).ok()
+        } else {
+            monitor.set_status("OSC off".into());
+            None
+        };
+        (
+            LightLink {
+                server,
+                events: ev_rx,
+                sheets: sheet_rx,
+                garbage: garbage_tx,
+                monitor,
+            },
+            initial,
+        )
+    }
+
+    /// Audio thread: applies waiting events (at most `MAX_EVENTS_PER_BLOCK`) and a new cue
+    /// sheet, if any, to `engine`; publishes the light's mood to the monitor (atomics).
+    pub fn drain_into(&mut self, engine: &mut Engine) {
+        let mut n = 0u64;
+        for _ in 0..MAX_EVENTS_PER_BLOCK {
+            match self.events.pop() {
+                Ok(ev) => {
+                    engine.push_light_event(ev);
+                    n += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        // Only take a new sheet when the old one surely fits in the way back.
+        if self.garbage.slots() > 0 {
+            if let Ok(new) = self.sheets.pop() {
+                if let Some(old) = engine.swap_cue_sheet(new) {
+                    if let Err(rtrb::PushError::Full(old)) = self.garbage.push(old) {
+                        // Cannot happen (a slot was free); leak rather than free here.
+                        std::mem::forget(old);
+                    }
+                }
+            }
+        }
+        self.monitor.count_block(n);
+    }
+
+    /// Audio thread (atomics only): publishes the engine's light mood and intensity.
+    pub fn publish(&self, engine: &Engine) {
+        self.monitor
+            .publish_mood(engine.light().mood(), engine.light_intensity());
+    }
+
+    /// The port the server holds, if any.
+    pub fn port(&self) -> Option<u16> {
+        self.server.as_ref().map(|s| s.port())
+    }
+}
