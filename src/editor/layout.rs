@@ -71,7 +71,11 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
     let light_r = Rect::from_min_size(bottom.min, vec2(light_w, bottom.height()));
     let cue_r = Rect::from_min_max(pos2(light_r.right() + GAP, bottom.top()), bottom.max);
 
-    app.light.snapshot(&mut app.light_snap);
+    let (timeline_s, beats) = (
+        app.ui_state.timeline_s.load(),
+        app.ui_state.beat_position.load(),
+    );
+    app.light.snapshot(&mut app.light_snap, timeline_s, beats);
 
     // Title bar.
     region(ui, top, false, |ui| {
@@ -209,7 +213,11 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
     // Light and cues.
     let snap = &app.light_snap;
     region(ui, light_r, true, |ui| light_panel::show_light(ui, snap));
-    let playhead = state.timeline_s.load();
+    let playhead = if snap.cues_in_beats {
+        beats
+    } else {
+        timeline_s
+    };
     region(ui, cue_r, true, |ui| {
         light_panel::show_cues(ui, snap, playhead)
     });

@@ -58,6 +58,7 @@ pub fn show_light(ui: &mut Ui, snap: &LightSnapshot) {
                 }
             }
             let listen = match (&snap.listening, snap.connected) {
+                (Some(a), _) if a.starts_with("listening") => a.clone(),
                 (Some(a), _) => format!("listening on {a}"),
                 (None, true) => "not listening".to_string(),
                 (None, false) => "OSC server: —".to_string(),
@@ -163,7 +164,7 @@ pub fn show_cues(ui: &mut Ui, snap: &LightSnapshot, playhead_s: f64) {
         ui.label(theme::heading(&title));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.label(
-                RichText::new(clock(playhead_s))
+                RichText::new(clock(playhead_s, snap.cues_in_beats))
                     .font(theme::heading_font(13.0))
                     .color(theme::AMBER),
             );
@@ -210,7 +211,7 @@ pub fn show_cues(ui: &mut Ui, snap: &LightSnapshot, playhead_s: f64) {
             painter.text(
                 pos2(x + 2.0, rect.bottom()),
                 Align2::LEFT_BOTTOM,
-                clock(t),
+                clock(t, snap.cues_in_beats),
                 theme::heading_font(9.5),
                 theme::DIM,
             );
@@ -288,8 +289,12 @@ pub fn show_cues(ui: &mut Ui, snap: &LightSnapshot, playhead_s: f64) {
     );
 }
 
-/// Seconds as m:ss.
-fn clock(t: f64) -> String {
+/// Seconds as m:ss, or quarter-note beats as bar.beat (both counted from 1).
+fn clock(t: f64, beats: bool) -> String {
+    if beats {
+        let b = t.max(0.0) as u64;
+        return format!("{}.{}", b / 4 + 1, b % 4 + 1);
+    }
     let s = t.max(0.0) as u64;
     format!("{}:{:02}", s / 60, s % 60)
 }

@@ -18,7 +18,7 @@ mod theme;
 use crate::plugin::params::MoodNoirParams;
 use crate::plugin::ui_state::{EditorSize, UiState, EDITOR_MAX_SIZE, EDITOR_MIN_SIZE};
 use controls::Controls;
-pub use light_view::{CueMark, LightSnapshot, LightView, NotConnected};
+pub use light_view::{CueMark, LightInput, LightSnapshot, LightView, NotConnected};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::{LogicalSize, NativeSize, Size};
 use nice_plug::editor::{HostMethods, ParentWindowHandle, SizeConstraints, SpawnedEditor};
