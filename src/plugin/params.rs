@@ -174,6 +174,81 @@ pub struct MixParams {
     pub master: FloatParam,
 }
 
+/// Mute and solo per instrument (editor buttons; new ids, the `lvl_*` ids are untouched).
+/// Muted, or not soloed while another instrument is, means the level drops to the mixer's
+/// silence (-80 dB).
+#[derive(Params)]
+pub struct MuteSoloParams {
+    #[id = "mute_bass"]
+    pub mute_bass: BoolParam,
+    #[id = "solo_bass"]
+    pub solo_bass: BoolParam,
+    #[id = "mute_drums"]
+    pub mute_drums: BoolParam,
+    #[id = "solo_drums"]
+    pub solo_drums: BoolParam,
+    #[id = "mute_keys"]
+    pub mute_keys: BoolParam,
+    #[id = "solo_keys"]
+    pub solo_keys: BoolParam,
+    #[id = "mute_lead"]
+    pub mute_lead: BoolParam,
+    #[id = "solo_lead"]
+    pub solo_lead: BoolParam,
+    #[id = "mute_pad"]
+    pub mute_pad: BoolParam,
+    #[id = "solo_pad"]
+    pub solo_pad: BoolParam,
+    #[id = "mute_amb"]
+    pub mute_amb: BoolParam,
+    #[id = "solo_amb"]
+    pub solo_amb: BoolParam,
+}
+
+/// The level the mixer treats as silence (dB).
+const SILENT_DB: f32 = -80.0;
+
+impl Default for MuteSoloParams {
+    fn default() -> Self {
+        let b = |name: &str| BoolParam::new(name, false);
+        Self {
+            mute_bass: b("Bass mute"),
+            solo_bass: b("Bass solo"),
+            mute_drums: b("Drums mute"),
+            solo_drums: b("Drums solo"),
+            mute_keys: b("Keys mute"),
+            solo_keys: b("Keys solo"),
+            mute_lead: b("Lead mute"),
+            solo_lead: b("Lead solo"),
+            mute_pad: b("Pad mute"),
+            solo_pad: b("Pad solo"),
+            mute_amb: b("Ambience mute"),
+            solo_amb: b("Ambience solo"),
+        }
+    }
+}
+
+impl MuteSoloParams {
+    /// Silences muted instruments, and all but the soloed ones while any is soloed (atomics
+    /// only: audio-thread safe).
+    pub fn apply(&self, l: &mut Levels) {
+        let strips = [
+            (&self.mute_bass, &self.solo_bass, &mut l.bass_db),
+            (&self.mute_drums, &self.solo_drums, &mut l.drums_db),
+            (&self.mute_keys, &self.solo_keys, &mut l.keys_db),
+            (&self.mute_lead, &self.solo_lead, &mut l.lead_db),
+            (&self.mute_pad, &self.solo_pad, &mut l.pad_db),
+            (&self.mute_amb, &self.solo_amb, &mut l.ambience_db),
+        ];
+        let any_solo = strips.iter().any(|(_, s, _)| s.value());
+        for (mute, solo, db) in strips {
+            if mute.value() || (any_solo && !solo.value()) {
+                *db = SILENT_DB;
+            }
+        }
+    }
+}
+
 /// All parameters.
 #[derive(Params)]
 pub struct MoodNoirParams {
@@ -193,6 +268,8 @@ pub struct MoodNoirParams {
     pub mix: MixParams,
     #[nested(group = "Light")]
     pub light: LightParams,
+    #[nested(group = "Mute and solo")]
+    pub mute_solo: MuteSoloParams,
 }
 
 fn unit(name: &str, default: f32) -> FloatParam {
@@ -283,6 +360,7 @@ impl Default for MoodNoirParams {
                 osc: Arc::new(std::sync::RwLock::new(crate::light::OscConfig::default())),
                 cues: Arc::new(std::sync::RwLock::new(None)),
             },
+            mute_solo: MuteSoloParams::default(),
         }
     }
 }
@@ -334,6 +412,7 @@ impl MoodNoirParams {
             s.levels = scene.levels;
             s.reverb = scene.reverb;
         }
+        self.mute_solo.apply(&mut s.levels);
         s
     }
 }
