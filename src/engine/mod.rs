@@ -500,6 +500,7 @@ impl Engine {
         let drift = (self.beat_position() - host_beat).abs();
         if jumped || (host_tempo && drift > MAX_DRIFT_BEATS) {
             self.jumps += 1;
+            self.light.snap();
             self.mixer.begin_jump();
             self.tempo = self.requested_tempo();
             self.locate(host_beat);

@@ -168,6 +168,12 @@ impl LightModel {
         self.sidechain.reset();
     }
 
+    /// On a timeline jump: the smoothing snaps to the new position's light at the next tick,
+    /// so jumping to t shows the light that playing to t shows.
+    pub fn snap(&mut self) {
+        self.snap = true;
+    }
+
     /// New user settings.
     pub fn set_settings(&mut self, s: LightSettings) {
         self.settings = s;

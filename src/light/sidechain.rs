@@ -209,11 +209,24 @@ impl SidechainAnalyzer {
             self.since_onset = 0;
             self.pending_onset = self.pending_onset.max(loudness);
         }
+        // Musical integration before the mood smoothing (`light_smooth`): loudness rises in
+        // ~50 ms and falls over ~0.8 s (a burst keeps the scene loud between hits),
+        // brightness only updates while there is signal, agitation holds its peaks for ~1 s.
+        let hop_s = self.hop as f32 / self.sample_rate;
+        let k = |tau: f32| 1.0 - (-hop_s / tau).exp();
         let f = &mut self.features;
-        // Light per-frame smoothing; the mood smoothing (`light_smooth`) comes after.
-        f.loudness += (loudness - f.loudness) * 0.5;
-        f.brightness += (brightness - f.brightness) * 0.3;
-        f.agitation += (agitation - f.agitation) * 0.3;
+        let lk = if loudness > f.loudness {
+            k(0.05)
+        } else {
+            k(0.8)
+        };
+        f.loudness += (loudness - f.loudness) * lk;
+        if loudness > 0.15 {
+            f.brightness += (brightness - f.brightness) * k(0.3);
+        }
+        f.agitation = (f.agitation * (-hop_s / 1.0).exp()).max(agitation * loudness.min(1.0));
+        f.loudness = crate::dsp::util::flush(f.loudness);
+        f.agitation = crate::dsp::util::flush(f.agitation);
     }
 
     /// The current features.
