@@ -1,6 +1,8 @@
 //! The command-line renderer's work (argument handling lives in `src/bin/mood-noir.rs`):
 //! drives the very same `Engine` the plugin runs, offline, into WAV files. Main thread only.
 
+pub mod osc_monitor;
+
 use crate::engine::{Engine, HostTransport, Settings};
 use std::path::Path;
 
