@@ -39,7 +39,7 @@ const MAX_FRAMES: usize = 1024;
 
 /// (string id, display name, module/group): the parameters a host must see. The string ids
 /// are persisted in sessions, and the CLAP ids are their hashes, so both are frozen.
-const EXPECTED_PARAMS: [(&str, &str, &str); 16] = [
+const EXPECTED_PARAMS: [(&str, &str, &str); 28] = [
     ("valence", "Valence", "Mood"),
     ("arousal", "Arousal", "Mood"),
     ("tension", "Tension", "Mood"),
@@ -56,6 +56,18 @@ const EXPECTED_PARAMS: [(&str, &str, &str); 16] = [
     ("lvl_keys", "Keys level", "Mix"),
     ("reverb", "Reverb", "Mix"),
     ("master", "Master", "Mix"),
+    ("mute_bass", "Bass mute", "Mute and solo"),
+    ("solo_bass", "Bass solo", "Mute and solo"),
+    ("mute_drums", "Drums mute", "Mute and solo"),
+    ("solo_drums", "Drums solo", "Mute and solo"),
+    ("mute_keys", "Keys mute", "Mute and solo"),
+    ("solo_keys", "Keys solo", "Mute and solo"),
+    ("mute_lead", "Lead mute", "Mute and solo"),
+    ("solo_lead", "Lead solo", "Mute and solo"),
+    ("mute_pad", "Pad mute", "Mute and solo"),
+    ("solo_pad", "Pad solo", "Mute and solo"),
+    ("mute_amb", "Ambience mute", "Mute and solo"),
+    ("solo_amb", "Ambience solo", "Mute and solo"),
 ];
 
 fn create_plugin() -> Plugin {
