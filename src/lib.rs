@@ -10,6 +10,7 @@ pub mod dsp;
 pub mod editor;
 pub mod engine;
 pub mod light;
+pub mod midi;
 pub mod mood;
 pub mod plugin;
 pub mod preset;

@@ -84,7 +84,7 @@ impl Preset {
 }
 
 /// The factory scenes built into the plugin and the CLI: (id, JSON).
-pub const FACTORY: [(&str, &str); 4] = [
+pub const FACTORY: [(&str, &str); 8] = [
     (
         "rain-soaked-alley",
         include_str!("../presets/rain-soaked-alley.json"),
@@ -94,6 +94,16 @@ pub const FACTORY: [(&str, &str); 4] = [
     (
         "dawn-confession",
         include_str!("../presets/dawn-confession.json"),
+    ),
+    (
+        "interrogation",
+        include_str!("../presets/interrogation.json"),
+    ),
+    ("blackout", include_str!("../presets/blackout.json")),
+    ("stakeout", include_str!("../presets/stakeout.json")),
+    (
+        "after-hours-club",
+        include_str!("../presets/after-hours-club.json"),
     ),
 ];
 

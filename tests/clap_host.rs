@@ -17,6 +17,7 @@ mod clap_host;
 
 use clap_host::{
     nice_param_hash, AudioIo, AudioSide, EventQueue, InEvent, OutEventCounter, ParamInfo, Plugin,
+    STEM_PORTS,
 };
 use clap_sys::events::{
     clap_event_header, clap_event_transport, CLAP_TRANSPORT_HAS_BEATS_TIMELINE,
@@ -39,7 +40,7 @@ const MAX_FRAMES: usize = 1024;
 
 /// (string id, display name, module/group): the parameters a host must see. The string ids
 /// are persisted in sessions, and the CLAP ids are their hashes, so both are frozen.
-const EXPECTED_PARAMS: [(&str, &str, &str); 28] = [
+const EXPECTED_PARAMS: [(&str, &str, &str); 34] = [
     ("valence", "Valence", "Mood"),
     ("arousal", "Arousal", "Mood"),
     ("tension", "Tension", "Mood"),
@@ -54,6 +55,12 @@ const EXPECTED_PARAMS: [(&str, &str, &str); 28] = [
     ("lvl_bass", "Bass level", "Mix"),
     ("lvl_drums", "Drums level", "Mix"),
     ("lvl_keys", "Keys level", "Mix"),
+    ("lvl_lead", "Lead level", "Mix"),
+    ("lvl_pad", "Pad level", "Mix"),
+    ("lvl_amb", "Ambience level", "Mix"),
+    ("stinger_timing", "Stinger timing", "Music"),
+    ("light_smooth", "Light smoothing", "Light"),
+    ("sc_mode", "Sidechain mode", "Light"),
     ("reverb", "Reverb", "Mix"),
     ("master", "Master", "Mix"),
     ("mute_bass", "Bass mute", "Mute and solo"),
@@ -152,7 +159,25 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
         "the sidechain is not main"
     );
     assert_eq!(inputs[0].port_type.as_deref(), Some("stereo"));
-    assert_eq!(outputs.len(), 1, "one output port");
+    assert_eq!(
+        outputs.len(),
+        1 + STEM_PORTS,
+        "the main output and the stems"
+    );
+    let stem_names: Vec<&str> = outputs[1..].iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        stem_names,
+        ["Bass", "Drums", "Keys", "Lead", "Pad", "Ambience", "Room"]
+    );
+    for o in &outputs[1..] {
+        assert_eq!(o.channel_count, 2);
+        assert_eq!(
+            o.flags & CLAP_AUDIO_PORT_IS_MAIN,
+            0,
+            "{} is not main",
+            o.name
+        );
+    }
     // nice-plug-core 0.4.2 reads the main output's name from `names.main_input`; the plugin
     // works around it, so the host must see the declared name.
     assert_eq!(outputs[0].name, "Main output");
@@ -218,7 +243,7 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
         ("Mood source", 2.0),
         ("Tempo mode", 2.0),
         ("Transition quantize", 3.0),
-        ("Scene", 4.0),
+        ("Scene", 8.0),
         ("Seed", 999.0),
     ] {
         assert!(is_stepped(&by_name[name]), "{name} is stepped");
@@ -674,6 +699,7 @@ fn process_three_minutes_without_allocating() {
         let mut blocks = 0u64;
         let mut flushes = 0u64;
         let mut jumps = 0u64;
+        let mut stem_err = 0.0f32;
         while rendered < total {
             let mut frames =
                 schedule[(blocks as usize) % schedule.len()].min((total - rendered) as usize);
@@ -718,6 +744,13 @@ fn process_three_minutes_without_allocating() {
             );
             assert_process_ok(status, rendered);
             stats.check_block(&io.out[0][..frames], &io.out[1][..frames]);
+            // The stems sum to the main output.
+            for c in 0..2 {
+                for i in 0..frames {
+                    let sum: f32 = io.stems.iter().map(|s| s[c][i]).sum();
+                    stem_err = stem_err.max((sum - io.out[c][i]).abs());
+                }
+            }
             rendered += frames as u64;
             song_pos += frames as i64;
             blocks += 1;
@@ -731,11 +764,38 @@ fn process_three_minutes_without_allocating() {
         (
             stats,
             last_sent,
-            (blocks, flushes, jumps, out_events.pushed),
+            (
+                blocks,
+                flushes,
+                jumps,
+                out_events.pushed,
+                stem_err,
+                out_events,
+            ),
         )
     });
 
-    let (blocks, flushes, jumps, out_pushed) = counts;
+    let (blocks, flushes, jumps, out_pushed, stem_err, out_events) = counts;
+    println!(
+        "MIDI out: {} note-ons, {} note-offs, {} MIDI (mood CC) events; stems sum to main within {stem_err:e}",
+        out_events.note_ons, out_events.note_offs, out_events.midi
+    );
+    // Three minutes of a band: thousands of notes, every note closed, mood lanes every beat.
+    assert!(
+        out_events.note_ons > 1000,
+        "{} note-ons",
+        out_events.note_ons
+    );
+    assert!(
+        out_events.note_offs + 64 >= out_events.note_ons
+            && out_events.note_offs <= out_events.note_ons + 64
+    );
+    assert!(out_events.midi > 200, "{} mood CC events", out_events.midi);
+    assert_eq!(out_events.late, 0, "events timed past their block");
+    assert!(
+        stem_err < 1e-5,
+        "stems differ from the main mix by {stem_err}"
+    );
     println!(
         "rendered {:.1} s in {blocks} process() calls ({flushes} params.flush calls, {jumps} loop jump), \
          {out_pushed} output events; peak {:.2} dBFS at {:.4} s, rms {:.1} dBFS",
@@ -843,8 +903,9 @@ fn state_round_trips_and_rejects_garbage() {
     let by_name = params_by_name(&a);
     let infos = a.param_infos();
     let v = |n: &str, x: f64| (by_name[n].id, plain(&by_name[n], x));
-    // Every parameter away from its default.
-    let settings = [
+    // Every parameter away from its default: chosen values for the main ones, the far end
+    // of the range for the rest; in the host's parameter order.
+    let chosen = [
         v("Valence", 0.2),
         v("Arousal", 0.8),
         v("Tension", 0.75),
@@ -862,10 +923,30 @@ fn state_round_trips_and_rejects_garbage() {
         v("Reverb", 0.6),
         v("Master", 0.8),
     ];
+    let settings: Vec<(clap_id, f64)> = infos
+        .iter()
+        .map(|p| match chosen.iter().find(|(id, _)| *id == p.id) {
+            Some(&c) => c,
+            // Muting everything would leave nothing to hear after the restore: mute only the
+            // ambience (the solos, all on, leave the band playing).
+            None if p.name.ends_with(" mute") && p.name != "Ambience mute" => (p.id, p.default),
+            None => (
+                p.id,
+                if (p.default - p.max).abs() > 1e-9 {
+                    p.max
+                } else {
+                    p.min
+                },
+            ),
+        })
+        .collect();
     assert_eq!(settings.len(), infos.len());
     set_params_inactive(&a, &settings);
     let a_values = all_values(&a, &infos);
     for ((_, val), p) in a_values.iter().zip(&infos) {
+        if p.name.ends_with(" mute") && p.name != "Ambience mute" {
+            continue;
+        }
         assert!(
             (val - p.default).abs() > 1e-6,
             "{} should be away from its default",

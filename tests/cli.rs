@@ -15,10 +15,20 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn render(out: &Path, extra: &[&str]) -> std::process::Output {
+    render_for(6, out, extra)
+}
+
+fn render_for(seconds: u32, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut c = bin();
-    c.args(["render", "--seconds", "6", "--quiet", "--out"])
-        .arg(out)
-        .args(extra);
+    c.args([
+        "render",
+        "--seconds",
+        &seconds.to_string(),
+        "--quiet",
+        "--out",
+    ])
+    .arg(out)
+    .args(extra);
     c.output().unwrap()
 }
 
@@ -102,4 +112,85 @@ fn bad_input_gives_clear_errors_and_writes_nothing() {
         assert!(err.contains(expect), "{args:?}: {err}");
         assert!(!out.exists(), "{args:?} wrote a file");
     }
+}
+
+#[test]
+fn midi_and_stems_are_written_and_consistent() {
+    let (a, b) = (tmp("m1.wav"), tmp("m2.wav"));
+    let (ma, mb) = (tmp("a.mid"), tmp("b.mid"));
+    let stems = tmp("stems");
+    let args = |m: &Path| {
+        vec![
+            "--preset".to_string(),
+            "after-hours-club".to_string(),
+            "--midi".to_string(),
+            m.to_str().unwrap().to_string(),
+        ]
+    };
+    let mut with_stems = args(&ma);
+    with_stems.extend(["--stems".to_string(), stems.to_str().unwrap().to_string()]);
+    fn refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    // Long enough for the lead to enter after the 4-bar intro.
+    assert!(render_for(16, &a, &refs(&with_stems)).status.success());
+    assert!(render_for(16, &b, &refs(&args(&mb))).status.success());
+    // Same arguments, same notes: the MIDI files are identical byte for byte.
+    let bytes = std::fs::read(&ma).unwrap();
+    assert_eq!(bytes, std::fs::read(&mb).unwrap());
+    let smf = midly::Smf::parse(&bytes).expect("a valid Standard MIDI File");
+    assert_eq!(smf.header.format, midly::Format::Parallel);
+    // Conductor + bass, drums, keys, lead, pad, mood.
+    assert_eq!(smf.tracks.len(), 7);
+    let mut notes_by_channel = std::collections::BTreeMap::new();
+    let mut ccs = 0;
+    let mut tempos = 0;
+    for track in &smf.tracks {
+        for ev in track {
+            match ev.kind {
+                midly::TrackEventKind::Midi {
+                    channel,
+                    message: midly::MidiMessage::NoteOn { vel, .. },
+                } if vel > 0 => {
+                    *notes_by_channel.entry(channel.as_int()).or_insert(0) += 1;
+                }
+                midly::TrackEventKind::Midi {
+                    channel,
+                    message: midly::MidiMessage::Controller { .. },
+                } => {
+                    assert_eq!(channel.as_int(), 15, "mood lanes on channel 16");
+                    ccs += 1;
+                }
+                midly::TrackEventKind::Meta(midly::MetaMessage::Tempo(_)) => tempos += 1,
+                _ => {}
+            }
+        }
+    }
+    let channels: Vec<u8> = notes_by_channel.keys().copied().collect();
+    // bass 1, keys 2, lead 3, pad 4, drums 10 (0-based 0, 1, 2, 3, 9).
+    assert_eq!(channels, vec![0, 1, 2, 3, 9], "{notes_by_channel:?}");
+    assert!(
+        notes_by_channel[&9] > 20 && notes_by_channel[&0] > 5,
+        "{notes_by_channel:?}"
+    );
+    assert!(ccs >= 3 && tempos >= 1);
+    // The stems sum to the main mix.
+    let (_, main) = read(&a);
+    let mut sum = vec![0.0f32; main.len()];
+    let mut count = 0;
+    for entry in std::fs::read_dir(&stems).unwrap() {
+        let (_, s) = read(&entry.unwrap().path());
+        assert_eq!(s.len(), main.len());
+        for (acc, x) in sum.iter_mut().zip(&s) {
+            *acc += x;
+        }
+        count += 1;
+    }
+    assert_eq!(count, 7);
+    let err = sum
+        .iter()
+        .zip(&main)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(err < 1e-5, "stems differ from the mix by {err}");
 }

@@ -74,6 +74,24 @@ enum Command {
         /// Where harmonic changes land.
         #[arg(long, value_enum)]
         quantize: Option<QuantizeArg>,
+        /// Also write the notes as a Standard MIDI File (one channel per instrument, the tempo
+        /// map, and the mood as controllers 20-22 on channel 16).
+        #[arg(long)]
+        midi: Option<PathBuf>,
+        /// Also write the stems (bass, drums, keys, lead, pad, ambience, room) as WAVs into
+        /// this folder; they sum to the main mix.
+        #[arg(long)]
+        stems: Option<PathBuf>,
+        /// A lighting cue sheet (.json or .csv; seconds, SMPTE timecode or bars:beats): the
+        /// light follows it along the timeline and drives the mood (Mood source: Light).
+        #[arg(long)]
+        cues: Option<PathBuf>,
+        /// Smoothing time constant of the light's mood, seconds.
+        #[arg(long, default_value_t = 1.0)]
+        light_smooth: f32,
+        /// Follow amount 0..1: how far the light pulls the mood from the manual one.
+        #[arg(long)]
+        follow: Option<f32>,
         /// Processing block size in samples (the result does not depend on it).
         #[arg(long, default_value_t = 512)]
         block_size: usize,
@@ -83,6 +101,19 @@ enum Command {
     },
     /// List the factory scene presets.
     Presets,
+    /// Listen for OSC like the plugin does and print what arrives, the counters, errors and
+    /// the light's derived mood once a second.
+    OscMonitor {
+        /// UDP port.
+        #[arg(long, default_value_t = 9000)]
+        port: u16,
+        /// Listen on all interfaces (default: 127.0.0.1 only).
+        #[arg(long)]
+        all_interfaces: bool,
+        /// Stop after this many seconds (default: run until interrupted).
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
 }
 
 fn finite_in(name: &str, v: f32, lo: f32, hi: f32) -> Result<f32, String> {
@@ -105,6 +136,25 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::OscMonitor {
+            port,
+            all_interfaces,
+            seconds,
+        } => {
+            if let Some(s) = seconds {
+                if !(s.is_finite() && s >= 0.0) {
+                    return Err(format!("--seconds must be positive, got {s}"));
+                }
+            }
+            mood_noir::cli::osc_monitor::run(
+                port,
+                all_interfaces,
+                seconds,
+                std::time::Duration::from_secs(1),
+                |r| println!("{r}"),
+            )
+            .map(|_| ())
+        }
         Command::Presets => {
             for (id, _) in preset::FACTORY {
                 let p = preset::factory(id).expect("factory presets parse");
@@ -127,6 +177,11 @@ fn run(cli: Cli) -> Result<(), String> {
             quantize,
             block_size,
             quiet,
+            midi,
+            stems,
+            cues,
+            light_smooth,
+            follow,
         } => {
             if !(seconds.is_finite() && seconds > 0.0 && seconds <= 6.0 * 3600.0) {
                 return Err(format!(
@@ -198,12 +253,68 @@ fn run(cli: Cli) -> Result<(), String> {
                 );
                 b
             };
-            let audio = mood_noir::cli::render(&s, sample_rate, seconds, block_size, |d| {
-                bar.set_position(d)
-            });
+            let mut sheet = match &cues {
+                None => None,
+                Some(p) => {
+                    let sheet = mood_noir::light::CueSheet::load(p).map_err(|e| e.to_string())?;
+                    if s.source == mood_noir::engine::MoodSource::Manual {
+                        s.source = mood_noir::engine::MoodSource::Light;
+                    }
+                    Some(sheet)
+                }
+            };
+            if let Some(f) = follow {
+                s.follow = finite_in("follow", f, 0.0, 1.0)?;
+            }
+            if let Some(dir) = &stems {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            let job = mood_noir::cli::RenderJob {
+                settings: s,
+                sample_rate,
+                seconds,
+                block: block_size,
+                stems: stems.is_some(),
+                midi: midi.is_some(),
+            };
+            if !(light_smooth.is_finite() && (0.0..=60.0).contains(&light_smooth)) {
+                bar.finish_and_clear();
+                return Err(format!(
+                    "--light-smooth must be between 0 and 60, got {light_smooth}"
+                ));
+            }
+            let light = mood_noir::light::LightSettings {
+                smooth_s: light_smooth,
+                ..Default::default()
+            };
+            let rendered = mood_noir::cli::render_job(
+                &job,
+                |engine| {
+                    engine.set_light_settings(light);
+                    if let Some(sheet) = sheet.take() {
+                        drop(engine.swap_cue_sheet(Some(Box::new(sheet))));
+                    }
+                    // Start exactly where the sheet says (smoothing snaps at the top).
+                    engine.reset();
+                },
+                |d| bar.set_position(d),
+            );
             bar.finish_and_clear();
+            let audio = rendered.main;
             mood_noir::cli::write_wav(&out, sample_rate, &audio)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            if let (Some(dir), Some(stem_audio)) = (&stems, &rendered.stems) {
+                for (i, a) in stem_audio.iter().enumerate() {
+                    let p = dir.join(mood_noir::cli::stem_file_name(i));
+                    mood_noir::cli::write_wav(&p, sample_rate, a)
+                        .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+                }
+            }
+            if let (Some(path), Some(bytes)) = (&midi, &rendered.midi) {
+                std::fs::write(path, bytes)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
             let peak = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
             if !quiet {
                 eprintln!(

@@ -637,7 +637,8 @@ impl Composer {
             );
         }
         if ride {
-            let v = dyn_ * if backbeat { 0.85 } else { 0.7 };
+            // The ride rings long and bright: it sits well under the brushes' level.
+            let v = dyn_ * if backbeat { 0.55 } else { 0.45 };
             self.push(
                 t0 + late(&mut rng),
                 EventKind::Drum {
@@ -651,7 +652,7 @@ impl Composer {
                     t0 + sw,
                     EventKind::Drum {
                         hit: DrumHit::Ride,
-                        velocity: (dyn_ * 0.5 + jit(&mut rng)).clamp(0.1, 1.0),
+                        velocity: (dyn_ * 0.32 + jit(&mut rng)).clamp(0.1, 1.0),
                     },
                 );
             }
@@ -743,7 +744,7 @@ impl Composer {
                 t0,
                 EventKind::Drum {
                     hit: DrumHit::Crash,
-                    velocity: 0.35 + 0.3 * m.arousal,
+                    velocity: 0.25 + 0.2 * m.arousal,
                 },
             );
             self.push(

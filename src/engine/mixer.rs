@@ -24,6 +24,9 @@ pub const STEMS: usize = CHANNELS + 1;
 pub const STEM_NAMES: [&str; STEMS] = ["Bass", "Drums", "Keys", "Lead", "Pad", "Ambience", "Room"];
 /// How much of each instrument goes to the room (times the Reverb setting).
 const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3];
+/// Gain staging per instrument (dB), balanced by loudness-measuring the stems of the factory
+/// scenes: the horn sits on top, bass and keys under it, the kit and strings behind.
+const STAGE_DB: [f32; CHANNELS] = [-3.0, 5.0, -2.0, -7.0, -1.0, -6.0];
 /// Tape drive per instrument: how hard peaks are rounded (0 = clean).
 const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0];
 
@@ -94,11 +97,11 @@ pub struct Mixer {
     /// Per-sample smoothing coefficient (about 20 ms).
     coef: f32,
     /// Declicker offsets (left, right) added to the output and decaying to zero.
-    declick: [f32; 2],
+    declick: [[f32; 2]; STEMS],
     /// Declicker decay per sample (about 3 ms).
     declick_decay: f32,
-    /// The last output frame (for the declicker).
-    last_out: [f32; 2],
+    /// The last output frame per stem (for the declicker).
+    last_out: [[f32; 2]; STEMS],
     /// Peak of the main output since the meter was last read (left, right).
     pub peak: [f32; 2],
 }
@@ -137,9 +140,9 @@ impl Mixer {
             master: 1.0,
             master_target: 1.0,
             coef: one_pole_coef(0.02, sample_rate),
-            declick: [0.0; 2],
+            declick: [[0.0; 2]; STEMS],
             declick_decay: (-1.0 / (0.003 * sample_rate)).exp(),
-            last_out: [0.0; 2],
+            last_out: [[0.0; 2]; STEMS],
             peak: [0.0; 2],
         };
         m.reset();
@@ -152,8 +155,8 @@ impl Mixer {
         self.gain = self.gain_target;
         self.send = self.send_target;
         self.master = self.master_target;
-        self.declick = [0.0; 2];
-        self.last_out = [0.0; 2];
+        self.declick = [[0.0; 2]; STEMS];
+        self.last_out = [[0.0; 2]; STEMS];
     }
 
     fn clear_buffers(&mut self) {
@@ -176,11 +179,15 @@ impl Mixer {
 
     /// Sets instrument levels (dB), the reverb send (0..1) and master (dB); they glide.
     pub fn set_levels(&mut self, levels_db: [f32; CHANNELS], reverb: f32, master_db: f32) {
-        for (t, db) in self.gain_target.iter_mut().zip(levels_db) {
-            *t = if db <= -79.0 { 0.0 } else { db_to_gain(db) };
+        for ((t, db), stage) in self.gain_target.iter_mut().zip(levels_db).zip(STAGE_DB) {
+            *t = if db <= -79.0 {
+                0.0
+            } else {
+                db_to_gain(db + stage)
+            };
         }
         // The send is shaped so the knob's middle is a modest room.
-        self.send_target = reverb.clamp(0.0, 1.0).powf(1.5) * 1.2;
+        self.send_target = reverb.clamp(0.0, 1.0).powf(1.5) * 2.6;
         self.master_target = if master_db <= -79.0 {
             0.0
         } else {
@@ -234,20 +241,38 @@ impl Mixer {
             // The limiter's gain follows the whole mix; every stem gets the same gain and delay.
             let gain = self.limiter.gain_for(sum[0], sum[1]);
             let mut main = [0.0f32; 2];
+            let mut delayed = [[0.0f32; 2]; STEMS];
             for (s, st) in stem.iter().enumerate() {
                 let [dl, dr] = self.delays[s].tick(st[0], st[1]);
-                let (yl, yr) = (flush(dl * gain), flush(dr * gain));
-                main[0] += yl;
-                main[1] += yr;
+                // After a jump each stem's old tail fades out over ~3 ms (per stem, so the
+                // stems still sum to the main mix).
+                let dc = &mut self.declick[s];
+                delayed[s] = [dl * gain + dc[0], dr * gain + dc[1]];
+                dc[0] = flush(dc[0] * self.declick_decay);
+                dc[1] = flush(dc[1] * self.declick_decay);
+                main[0] += delayed[s][0];
+                main[1] += delayed[s][1];
+            }
+            // The safety clamp (rarely engaged: the limiter's gain lags a sudden peak by a
+            // little) scales the stems too, so they always sum to the main mix.
+            let scale = |x: f32| {
+                if x.abs() > CEILING {
+                    CEILING / x.abs()
+                } else {
+                    1.0
+                }
+            };
+            let (cl, cr) = (scale(main[0]), scale(main[1]));
+            for (s, d) in delayed.iter().enumerate() {
+                let (yl, yr) = (flush(d[0] * cl), flush(d[1] * cr));
+                self.last_out[s] = [yl, yr];
                 if let Some((sl, sr)) = out.stems[s].as_mut() {
                     sl[i] = yl;
                     sr[i] = yr;
                 }
             }
-            let mut l = flush((main[0] + self.declick[0]).clamp(-CEILING, CEILING));
-            let mut r = flush((main[1] + self.declick[1]).clamp(-CEILING, CEILING));
-            self.declick[0] = flush(self.declick[0] * self.declick_decay);
-            self.declick[1] = flush(self.declick[1] * self.declick_decay);
+            let mut l = flush((main[0] * cl).clamp(-CEILING, CEILING));
+            let mut r = flush((main[1] * cr).clamp(-CEILING, CEILING));
             if !l.is_finite() {
                 l = 0.0;
             }
@@ -258,7 +283,6 @@ impl Mixer {
             self.peak[1] = self.peak[1].max(r.abs());
             out.left[i] = l;
             out.right[i] = r;
-            self.last_out = [l, r];
         }
     }
 }

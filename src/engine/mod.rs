@@ -250,11 +250,9 @@ impl Engine {
         self.ambience.reset();
     }
 
-    /// Sets (or clears) the key-light intensity (0 blackout .. 1 full) from the light input.
-    pub fn set_light_intensity(&mut self, intensity: Option<f32>) {
-        self.light_intensity = intensity
-            .filter(|i| i.is_finite())
-            .map(|i| i.clamp(0.0, 1.0));
+    /// Live light intensity, else the scene's own, else none.
+    fn effective_intensity(&self) -> Option<f32> {
+        self.light_intensity.or(self.settings.scene_intensity)
     }
 
     /// The key-light intensity the engine is following, if light is coming in.
@@ -449,7 +447,7 @@ impl Engine {
             tempo_bpm: self.tempo,
             swing: self.settings.swing,
             quantize_beats: self.settings.quantize.beats(),
-            intensity: self.light_intensity,
+            intensity: self.effective_intensity(),
         }
     }
 
@@ -546,13 +544,13 @@ impl Engine {
             .set_level((0.15 + 0.75 * m.tension - 0.25 * m.arousal).clamp(0.05, 1.0));
         self.pad.set_tension(m.tension);
         // Darkness brings the rain: from the light when it comes in, else from the mood.
-        let dark = match self.light_intensity {
+        let dark = match self.effective_intensity() {
             Some(i) => 1.0 - i,
             None => (0.5 - 0.4 * m.valence).clamp(0.0, 1.0),
         };
-        let rain = (0.15 + 0.8 * dark).clamp(0.0, 1.0);
+        let rain = (0.1 + 0.55 * dark).clamp(0.0, 1.0);
         let traffic = (0.15 + 0.35 * m.arousal + 0.2 * m.tension).clamp(0.0, 1.0);
-        let vinyl = (0.25 + 0.3 * (1.0 - v01)).clamp(0.0, 1.0);
+        let vinyl = (0.15 + 0.2 * (1.0 - v01)).clamp(0.0, 1.0);
         self.ambience.set_amount(rain, traffic, vinyl);
     }
 

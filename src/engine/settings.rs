@@ -137,6 +137,8 @@ pub struct Settings {
     pub master_db: f32,
     /// When stingers for lighting hits play.
     pub stinger: StingerTiming,
+    /// A scene's own key-light intensity (0 = blackout), used while no live light comes in.
+    pub scene_intensity: Option<f32>,
 }
 
 impl Default for Settings {
@@ -154,6 +156,7 @@ impl Default for Settings {
             reverb: 0.35,
             master_db: 0.0,
             stinger: StingerTiming::NextBeat,
+            scene_intensity: None,
         }
     }
 }
@@ -182,6 +185,10 @@ impl Settings {
         self.levels.ambience_db = fix(self.levels.ambience_db, -80.0, 12.0, 0.0);
         self.reverb = fix(self.reverb, 0.0, 1.0, d.reverb);
         self.master_db = fix(self.master_db, -80.0, 12.0, 0.0);
+        self.scene_intensity = self
+            .scene_intensity
+            .filter(|i| i.is_finite())
+            .map(|i| i.clamp(0.0, 1.0));
         self
     }
 }

@@ -5,8 +5,11 @@
 pub mod params;
 pub mod ui_state;
 
-use crate::engine::{Engine, HostTransport, Settings};
+use crate::engine::mixer::{STEMS, STEM_NAMES};
+use crate::engine::{Engine, HostTransport, Settings, StemOutputs};
+use crate::midi::{mood_ccs, MidiMapper, MidiMsg};
 use crate::preset;
+use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use params::{MoodNoirParams, SceneChoice, STATE_VERSION};
 use std::sync::atomic::Ordering;
@@ -21,6 +24,10 @@ pub struct MoodNoir {
     engine: Option<Box<Engine>>,
     /// Factory scenes parsed once (main thread), indexed like `SceneChoice`.
     scenes: Vec<Option<Settings>>,
+    /// Sounding notes of the MIDI output (so every note-on gets its note-off).
+    midi: MidiMapper,
+    /// The engine's jump count when MIDI was last sent (a jump silences the MIDI notes).
+    midi_jumps: u64,
     /// Audio → editor telemetry (atomics; written at the end of `process()`).
     ui: Arc<UiState>,
     /// The audio thread's writer for `ui` (meter integrators).
@@ -40,6 +47,10 @@ impl Default for MoodNoir {
             SceneChoice::SmokyOffice,
             SceneChoice::NeonChase,
             SceneChoice::DawnConfession,
+            SceneChoice::Interrogation,
+            SceneChoice::Blackout,
+            SceneChoice::Stakeout,
+            SceneChoice::AfterHoursClub,
         ]
         .iter()
         .map(|c| c.preset_id().and_then(preset::factory).map(|p| p.settings))
@@ -48,6 +59,8 @@ impl Default for MoodNoir {
             params: Arc::new(MoodNoirParams::default()),
             engine: None,
             scenes,
+            midi: MidiMapper::default(),
+            midi_jumps: 0,
             ui: Arc::new(UiState::default()),
             ui_writer: UiWriter::default(),
             light: None,
@@ -72,21 +85,43 @@ impl Plugin for MoodNoir {
     const EMAIL: &'static str = "team@example.invalid";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
-        main_input_channels: None,
-        main_output_channels: NonZeroU32::new(2),
-        aux_input_ports: &[new_nonzero_u32(2)],
-        aux_output_ports: &[],
-        names: PortNames {
-            layout: Some("Stereo"),
-            // nice-plug-core 0.4.2's `main_output_name()` reads `main_input`, so the output's
-            // name goes here too (there is no main input for it to name).
-            main_input: Some("Main output"),
-            main_output: Some("Main output"),
-            aux_inputs: &["Light sidechain"],
-            aux_outputs: &[],
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        // The full mix plus the stems (bass, drums, keys, lead, pad, ambience, room), which
+        // sum to the main output; DAWs show them as extra outputs a mixer can route.
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            aux_output_ports: &[new_nonzero_u32(2); STEMS],
+            names: PortNames {
+                layout: Some("Stereo with stems"),
+                // nice-plug-core 0.4.2's `main_output_name()` reads `main_input`, so the
+                // output's name goes here too (there is no main input for it to name).
+                main_input: Some("Main output"),
+                main_output: Some("Main output"),
+                aux_inputs: &["Light sidechain"],
+                aux_outputs: &STEM_NAMES,
+            },
         },
-    }];
+        // The full mix alone.
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            aux_output_ports: &[],
+            names: PortNames {
+                layout: Some("Stereo"),
+                main_input: Some("Main output"),
+                main_output: Some("Main output"),
+                aux_inputs: &["Light sidechain"],
+                aux_outputs: &[],
+            },
+        },
+    ];
+
+    /// The generated notes go out as MIDI (one channel per instrument) with the mood as
+    /// controllers, so composers can drive their own sample libraries.
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
@@ -193,7 +228,15 @@ impl Plugin for MoodNoir {
         }
         let channels = buffer.as_slice();
         match channels {
-            [left, right, ..] => engine.process(&host, left, right),
+            [left, right, ..] => {
+                let mut stems: StemOutputs = Default::default();
+                for (slot, out) in stems.iter_mut().zip(aux.outputs.iter_mut()) {
+                    if let [l, r, ..] = out.as_slice() {
+                        *slot = Some((&mut **l, &mut **r));
+                    }
+                }
+                engine.process_stems(&host, left, right, &mut stems)
+            }
             [mono] => {
                 // A mono host: render stereo into the one channel, left only.
                 let n = mono.len();
@@ -207,6 +250,7 @@ impl Plugin for MoodNoir {
             }
             [] => {}
         }
+        send_midi(engine, &mut self.midi, &mut self.midi_jumps, context);
         self.ui_writer
             .publish(&self.ui, engine, buffer.as_slice_immutable());
         if let Some(light) = self.light.as_ref() {
@@ -218,6 +262,58 @@ impl Plugin for MoodNoir {
     fn deactivate(&mut self) {
         self.light = None;
         self.engine = None;
+    }
+}
+
+/// Sends what the engine played in this block as MIDI, sample-accurately: notes on their
+/// instrument's channel and the mood as controllers at each beat. Audio thread; no allocation.
+fn send_midi<P: Plugin>(
+    engine: &Engine,
+    mapper: &mut MidiMapper,
+    last_jumps: &mut u64,
+    context: &mut impl ProcessContext<P>,
+) {
+    let mut emit = |timing: u32, m: MidiMsg| {
+        let event = match m {
+            MidiMsg::On {
+                channel,
+                key,
+                velocity,
+            } => NoteEvent::NoteOn {
+                timing,
+                voice_id: VoiceID::Wildcard,
+                channel: Channel::Number(channel),
+                key: Key::Number(key),
+                velocity,
+            },
+            MidiMsg::Off { channel, key } => NoteEvent::NoteOff {
+                timing,
+                voice_id: VoiceID::Wildcard,
+                channel: Channel::Number(channel),
+                key: Key::Number(key),
+                velocity: 0.0,
+            },
+            MidiMsg::Cc { channel, cc, value } => NoteEvent::MidiCC {
+                timing,
+                channel,
+                cc,
+                value,
+            },
+        };
+        // A full host queue drops the event rather than blocking the audio thread.
+        let _ = context.try_send_event(event);
+    };
+    if engine.jumps() != *last_jumps {
+        *last_jumps = engine.jumps();
+        mapper.all_off(&mut |m| emit(0, m));
+    }
+    for mark in engine.beat_marks() {
+        for cc in mood_ccs(mark.mood) {
+            emit(mark.offset, cc);
+        }
+    }
+    for played in engine.played_events() {
+        mapper.map(&played.event.kind, &mut |m| emit(played.offset, m));
     }
 }
 

@@ -1,7 +1,7 @@
 //! The plugin's parameters: ids are stable forever once shipped (hosts store automation and
 //! sessions by them). Values are read with atomics on the audio thread.
 
-use crate::engine::{Levels, MoodSource, Quantize, Settings, TempoMode};
+use crate::engine::{Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
 use crate::mood::Mood;
 use crate::plugin::ui_state::EditorSize;
 use nice_plug::prelude::*;
@@ -49,6 +49,16 @@ pub enum QuantizeChoice {
     FourBars,
 }
 
+/// When a lighting hit's stinger plays.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StingerChoice {
+    #[id = "next-beat"]
+    #[name = "Next beat"]
+    NextBeat,
+    #[id = "immediate"]
+    Immediate,
+}
+
 /// Factory scenes. "Custom" uses the knobs; any other scene's mood, feel and mix replace them.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SceneChoice {
@@ -66,6 +76,15 @@ pub enum SceneChoice {
     #[id = "dawn-confession"]
     #[name = "Dawn confession"]
     DawnConfession,
+    #[id = "interrogation"]
+    Interrogation,
+    #[id = "blackout"]
+    Blackout,
+    #[id = "stakeout"]
+    Stakeout,
+    #[id = "after-hours-club"]
+    #[name = "After-hours club"]
+    AfterHoursClub,
 }
 
 impl SceneChoice {
@@ -77,6 +96,10 @@ impl SceneChoice {
             SceneChoice::SmokyOffice => Some("smoky-office"),
             SceneChoice::NeonChase => Some("neon-chase"),
             SceneChoice::DawnConfession => Some("dawn-confession"),
+            SceneChoice::Interrogation => Some("interrogation"),
+            SceneChoice::Blackout => Some("blackout"),
+            SceneChoice::Stakeout => Some("stakeout"),
+            SceneChoice::AfterHoursClub => Some("after-hours-club"),
         }
     }
 }
@@ -116,6 +139,8 @@ pub struct MusicParams {
     pub seed: IntParam,
     #[id = "quantize"]
     pub quantize: EnumParam<QuantizeChoice>,
+    #[id = "stinger_timing"]
+    pub stinger: EnumParam<StingerChoice>,
 }
 
 /// How the "Light sidechain" input is read.
@@ -168,6 +193,12 @@ pub struct MixParams {
     pub drums: FloatParam,
     #[id = "lvl_keys"]
     pub keys: FloatParam,
+    #[id = "lvl_lead"]
+    pub lead: FloatParam,
+    #[id = "lvl_pad"]
+    pub pad: FloatParam,
+    #[id = "lvl_amb"]
+    pub ambience: FloatParam,
     #[id = "reverb"]
     pub reverb: FloatParam,
     #[id = "master"]
@@ -330,17 +361,17 @@ impl Default for MoodNoirParams {
                 .with_unit(" BPM")
                 .with_step_size(0.1),
                 swing: unit("Swing", d.swing),
-                seed: IntParam::new(
-                    "Seed",
-                    d.seed as i32,
-                    IntRange::Linear { min: 0, max: 999 },
-                ),
+                seed: IntParam::new("Seed", d.seed as i32, IntRange::Linear { min: 0, max: 999 }),
                 quantize: EnumParam::new("Transition quantize", QuantizeChoice::Bar),
+                stinger: EnumParam::new("Stinger timing", StingerChoice::NextBeat),
             },
             mix: MixParams {
                 bass: level("Bass level"),
                 drums: level("Drums level"),
                 keys: level("Keys level"),
+                lead: level("Lead level"),
+                pad: level("Pad level"),
+                ambience: level("Ambience level"),
                 reverb: unit("Reverb", d.reverb),
                 master: level("Master"),
             },
@@ -399,9 +430,17 @@ impl MoodNoirParams {
                 bass_db: self.mix.bass.value(),
                 drums_db: self.mix.drums.value(),
                 keys_db: self.mix.keys.value(),
+                lead_db: self.mix.lead.value(),
+                pad_db: self.mix.pad.value(),
+                ambience_db: self.mix.ambience.value(),
+            },
+            stinger: match self.music.stinger.value() {
+                StingerChoice::NextBeat => StingerTiming::NextBeat,
+                StingerChoice::Immediate => StingerTiming::Immediate,
             },
             reverb: self.mix.reverb.value(),
             master_db: self.mix.master.value(),
+            scene_intensity: None,
         };
         if let Some(scene) = scene {
             // A scene replaces mood, feel and mix; source, tempo mode, seed and master stay
@@ -411,6 +450,7 @@ impl MoodNoirParams {
             s.quantize = scene.quantize;
             s.levels = scene.levels;
             s.reverb = scene.reverb;
+            s.scene_intensity = scene.scene_intensity;
         }
         self.mute_solo.apply(&mut s.levels);
         s

@@ -18,7 +18,8 @@ use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::entry::clap_plugin_entry;
 use clap_sys::events::{
     clap_event_header, clap_event_param_value, clap_event_transport, clap_input_events,
-    clap_output_events, CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_PARAM_VALUE, CLAP_EVENT_TRANSPORT,
+    clap_output_events, CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_MIDI, CLAP_EVENT_NOTE_OFF,
+    CLAP_EVENT_NOTE_ON, CLAP_EVENT_PARAM_VALUE, CLAP_EVENT_TRANSPORT,
 };
 use clap_sys::ext::audio_ports::{
     clap_audio_port_info, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS,
@@ -418,10 +419,20 @@ unsafe extern "C" fn in_events_get(
 }
 
 /// Counts what the plugin pushes to `out_events` (no storage, so no allocation).
-#[derive(Default)]
+#[derive(Default, Clone, Copy, Debug)]
 pub struct OutEventCounter {
     pub pushed: u32,
     pub param_values: u32,
+    /// Note-on events (the plugin's MIDI output of the generated notes).
+    pub note_ons: u32,
+    /// Note-off events.
+    pub note_offs: u32,
+    /// Raw MIDI events (the mood controller lanes).
+    pub midi: u32,
+    /// Events whose time was at or past the block's end (must stay 0).
+    pub late: u32,
+    /// The current block's length, set by `process` before calling the plugin.
+    pub block_frames: u32,
 }
 
 unsafe extern "C" fn out_events_try_push(
@@ -432,8 +443,17 @@ unsafe extern "C" fn out_events_try_push(
     counter.pushed += 1;
     if !event.is_null() {
         let h = unsafe { &*event };
-        if h.space_id == CLAP_CORE_EVENT_SPACE_ID && h.type_ == CLAP_EVENT_PARAM_VALUE {
-            counter.param_values += 1;
+        if h.space_id == CLAP_CORE_EVENT_SPACE_ID {
+            match h.type_ {
+                CLAP_EVENT_PARAM_VALUE => counter.param_values += 1,
+                CLAP_EVENT_NOTE_ON => counter.note_ons += 1,
+                CLAP_EVENT_NOTE_OFF => counter.note_offs += 1,
+                CLAP_EVENT_MIDI => counter.midi += 1,
+                _ => {}
+            }
+            if counter.block_frames > 0 && h.time >= counter.block_frames {
+                counter.late += 1;
+            }
         }
     }
     true
@@ -450,15 +470,25 @@ pub struct AudioIo {
     /// Output channels (left, right). Before each block the host fills them with NaN so a
     /// sample the plugin forgets to write shows up in the checks.
     pub out: [Vec<f32>; 2],
+    /// The stem outputs (left, right each), in the plugin's aux output port order; NaN-filled
+    /// before each block like `out`.
+    pub stems: Vec<[Vec<f32>; 2]>,
     /// Sidechain input channels (left, right); the caller fills `..frames` before a block.
     pub sidechain: [Vec<f32>; 2],
 }
+
+/// Stem output ports the plugin's default layout has (bass, drums, keys, lead, pad,
+/// ambience, room).
+pub const STEM_PORTS: usize = 7;
 
 impl AudioIo {
     pub fn new(max_frames: usize) -> Self {
         Self {
             max_frames,
             out: [vec![0.0; max_frames], vec![0.0; max_frames]],
+            stems: (0..STEM_PORTS)
+                .map(|_| [vec![0.0; max_frames], vec![0.0; max_frames]])
+                .collect(),
             sidechain: [vec![0.0; max_frames], vec![0.0; max_frames]],
         }
     }
@@ -525,19 +555,28 @@ impl AudioSide {
         out_events: &mut OutEventCounter,
     ) -> clap_process_status {
         assert!(frames >= 1 && frames <= io.max_frames);
-        for ch in io.out.iter_mut() {
+        for ch in io.out.iter_mut().chain(io.stems.iter_mut().flatten()) {
             ch[..frames].fill(f32::NAN);
         }
-        let mut out_ptrs: [*mut f32; 2] = [io.out[0].as_mut_ptr(), io.out[1].as_mut_ptr()];
+        let mut out_ptrs: [[*mut f32; 2]; 1 + STEM_PORTS] =
+            [[std::ptr::null_mut(); 2]; 1 + STEM_PORTS];
+        out_ptrs[0] = [io.out[0].as_mut_ptr(), io.out[1].as_mut_ptr()];
+        for (p, s) in out_ptrs[1..].iter_mut().zip(io.stems.iter_mut()) {
+            *p = [s[0].as_mut_ptr(), s[1].as_mut_ptr()];
+        }
         let mut in_ptrs: [*mut f32; 2] =
             [io.sidechain[0].as_mut_ptr(), io.sidechain[1].as_mut_ptr()];
-        let mut out_buf = clap_audio_buffer {
-            data32: out_ptrs.as_mut_ptr(),
-            data64: std::ptr::null_mut(),
-            channel_count: 2,
-            latency: 0,
-            constant_mask: 0,
-        };
+        let mut out_bufs: [clap_audio_buffer; 1 + STEM_PORTS] =
+            std::array::from_fn(|_| clap_audio_buffer {
+                data32: std::ptr::null_mut(),
+                data64: std::ptr::null_mut(),
+                channel_count: 2,
+                latency: 0,
+                constant_mask: 0,
+            });
+        for (b, p) in out_bufs.iter_mut().zip(out_ptrs.iter_mut()) {
+            b.data32 = p.as_mut_ptr();
+        }
         let in_buf = clap_audio_buffer {
             data32: in_ptrs.as_mut_ptr(),
             data64: std::ptr::null_mut(),
@@ -546,6 +585,7 @@ impl AudioSide {
             constant_mask: 0,
         };
         let in_events = events.as_clap();
+        out_events.block_frames = frames as u32;
         let out_list = clap_output_events {
             ctx: out_events as *mut OutEventCounter as *mut c_void,
             try_push: Some(out_events_try_push),
@@ -555,9 +595,9 @@ impl AudioSide {
             frames_count: frames as u32,
             transport: transport.map_or(std::ptr::null(), |t| t as *const _),
             audio_inputs: &in_buf,
-            audio_outputs: &mut out_buf,
+            audio_outputs: out_bufs.as_mut_ptr(),
             audio_inputs_count: 1,
-            audio_outputs_count: 1,
+            audio_outputs_count: (1 + STEM_PORTS) as u32,
             in_events: &in_events,
             out_events: &out_list,
         };

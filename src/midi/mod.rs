@@ -1,0 +1,395 @@
+//! The score as MIDI: one channel per instrument (General MIDI programs and drum notes, so
+//! any GM synth or sample library plays the parts), mood as controller lanes. `MidiMapper`
+//! turns engine events into MIDI messages without allocating (the plugin uses it on the audio
+//! thread for its note output); `write_smf` builds a Standard MIDI File (CLI, main thread).
+
+pub mod smf;
+
+use crate::composer::events::EventKind;
+use crate::mood::Mood;
+use crate::voices::DrumHit;
+
+/// MIDI channel (0-based) per part.
+pub const CH_BASS: u8 = 0;
+/// Keys channel.
+pub const CH_KEYS: u8 = 1;
+/// Lead channel.
+pub const CH_LEAD: u8 = 2;
+/// Pad channel.
+pub const CH_PAD: u8 = 3;
+/// Drums on the General MIDI percussion channel (10, 0-based 9).
+pub const CH_DRUMS: u8 = 9;
+/// Mood controller lanes.
+pub const CH_MOOD: u8 = 15;
+/// Controller numbers for the mood lanes (general-purpose controllers 20-22).
+pub const CC_VALENCE: u8 = 20;
+/// Arousal lane.
+pub const CC_AROUSAL: u8 = 21;
+/// Tension lane.
+pub const CC_TENSION: u8 = 22;
+
+/// General MIDI programs (0-based) per channel: acoustic bass, electric piano 1, tenor sax,
+/// string ensemble 1; and the GS/GM2 brush kit (40) on the drum channel.
+pub const PROGRAMS: [(u8, u8); 5] = [
+    (CH_BASS, 32),
+    (CH_KEYS, 4),
+    (CH_LEAD, 66),
+    (CH_PAD, 48),
+    (CH_DRUMS, 40),
+];
+
+/// One MIDI message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MidiMsg {
+    /// Note on (velocity 0..1).
+    On { channel: u8, key: u8, velocity: f32 },
+    /// Note off.
+    Off { channel: u8, key: u8 },
+    /// Control change (value 0..1).
+    Cc { channel: u8, cc: u8, value: f32 },
+}
+
+/// General MIDI percussion key for a drum stroke.
+pub fn drum_key(hit: DrumHit) -> u8 {
+    match hit {
+        DrumHit::Kick => 36,
+        DrumHit::BrushTap => 38,
+        DrumHit::BrushSweep { .. } => 40,
+        DrumHit::Ride => 51,
+        DrumHit::RideBell => 53,
+        DrumHit::HatFoot => 44,
+        DrumHit::CrossStick => 37,
+        DrumHit::Crash => 49,
+    }
+}
+
+/// The mood lanes as controller messages.
+pub fn mood_ccs(m: Mood) -> [MidiMsg; 3] {
+    [
+        MidiMsg::Cc {
+            channel: CH_MOOD,
+            cc: CC_VALENCE,
+            value: (m.valence + 1.0) * 0.5,
+        },
+        MidiMsg::Cc {
+            channel: CH_MOOD,
+            cc: CC_AROUSAL,
+            value: m.arousal,
+        },
+        MidiMsg::Cc {
+            channel: CH_MOOD,
+            cc: CC_TENSION,
+            value: m.tension,
+        },
+    ]
+}
+
+/// Tracks sounding notes so every note-on gets its note-off (monophonic bass and lead, the
+/// pad's chord, the keys' held notes).
+#[derive(Clone, Debug)]
+pub struct MidiMapper {
+    /// Sounding bass note.
+    bass: Option<u8>,
+    /// Sounding lead note.
+    lead: Option<u8>,
+    /// Sounding pad notes.
+    pad: [u8; 6],
+    /// Number of sounding pad notes.
+    pad_len: usize,
+    /// Sounding keys, by key number.
+    keys: [bool; 128],
+}
+
+impl Default for MidiMapper {
+    fn default() -> Self {
+        Self {
+            bass: None,
+            lead: None,
+            pad: [0; 6],
+            pad_len: 0,
+            keys: [false; 128],
+        }
+    }
+}
+
+impl MidiMapper {
+    /// Forget every sounding note (after `all_off`, or a reset).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Note-offs for everything still sounding (on a jump, stop or the end of a file).
+    pub fn all_off(&mut self, emit: &mut impl FnMut(MidiMsg)) {
+        if let Some(k) = self.bass.take() {
+            emit(MidiMsg::Off {
+                channel: CH_BASS,
+                key: k,
+            });
+        }
+        if let Some(k) = self.lead.take() {
+            emit(MidiMsg::Off {
+                channel: CH_LEAD,
+                key: k,
+            });
+        }
+        for &k in &self.pad[..self.pad_len] {
+            emit(MidiMsg::Off {
+                channel: CH_PAD,
+                key: k,
+            });
+        }
+        self.pad_len = 0;
+        for k in 0..128u8 {
+            if std::mem::take(&mut self.keys[k as usize]) {
+                emit(MidiMsg::Off {
+                    channel: CH_KEYS,
+                    key: k,
+                });
+            }
+        }
+    }
+
+    /// The MIDI for one engine event.
+    pub fn map(&mut self, kind: &EventKind, emit: &mut impl FnMut(MidiMsg)) {
+        let key = |n: u8| n.min(127);
+        match *kind {
+            EventKind::BassOn { note, velocity } => {
+                if let Some(k) = self.bass.take() {
+                    emit(MidiMsg::Off {
+                        channel: CH_BASS,
+                        key: k,
+                    });
+                }
+                emit(MidiMsg::On {
+                    channel: CH_BASS,
+                    key: key(note),
+                    velocity,
+                });
+                self.bass = Some(key(note));
+            }
+            EventKind::BassOff => {
+                if let Some(k) = self.bass.take() {
+                    emit(MidiMsg::Off {
+                        channel: CH_BASS,
+                        key: k,
+                    });
+                }
+            }
+            EventKind::KeysOn { note, velocity } => {
+                let k = key(note);
+                if self.keys[k as usize] {
+                    emit(MidiMsg::Off {
+                        channel: CH_KEYS,
+                        key: k,
+                    });
+                }
+                emit(MidiMsg::On {
+                    channel: CH_KEYS,
+                    key: k,
+                    velocity,
+                });
+                self.keys[k as usize] = true;
+            }
+            EventKind::KeysOff { note } => {
+                let k = key(note);
+                if std::mem::take(&mut self.keys[k as usize]) {
+                    emit(MidiMsg::Off {
+                        channel: CH_KEYS,
+                        key: k,
+                    });
+                }
+            }
+            EventKind::KeysAllOff => {
+                for k in 0..128u8 {
+                    if std::mem::take(&mut self.keys[k as usize]) {
+                        emit(MidiMsg::Off {
+                            channel: CH_KEYS,
+                            key: k,
+                        });
+                    }
+                }
+            }
+            EventKind::Drum { hit, velocity } => {
+                let k = drum_key(hit);
+                emit(MidiMsg::On {
+                    channel: CH_DRUMS,
+                    key: k,
+                    velocity,
+                });
+                emit(MidiMsg::Off {
+                    channel: CH_DRUMS,
+                    key: k,
+                });
+            }
+            EventKind::Swirl { .. } => {}
+            EventKind::LeadOn { note, velocity, .. } => {
+                if let Some(k) = self.lead.take() {
+                    emit(MidiMsg::Off {
+                        channel: CH_LEAD,
+                        key: k,
+                    });
+                }
+                emit(MidiMsg::On {
+                    channel: CH_LEAD,
+                    key: key(note),
+                    velocity,
+                });
+                self.lead = Some(key(note));
+            }
+            EventKind::LeadOff | EventKind::LeadFall { .. } => {
+                if let Some(k) = self.lead.take() {
+                    emit(MidiMsg::Off {
+                        channel: CH_LEAD,
+                        key: k,
+                    });
+                }
+            }
+            EventKind::PadChord { notes, len } => {
+                for &k in &self.pad[..self.pad_len] {
+                    emit(MidiMsg::Off {
+                        channel: CH_PAD,
+                        key: k,
+                    });
+                }
+                let len = (len as usize).min(6);
+                for (i, &n) in notes[..len].iter().enumerate() {
+                    emit(MidiMsg::On {
+                        channel: CH_PAD,
+                        key: key(n),
+                        velocity: 0.55,
+                    });
+                    self.pad[i] = key(n);
+                }
+                self.pad_len = len;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(m: &mut MidiMapper, k: EventKind) -> Vec<MidiMsg> {
+        let mut v = Vec::new();
+        m.map(&k, &mut |x| v.push(x));
+        v
+    }
+
+    #[test]
+    fn monophonic_parts_close_their_notes() {
+        let mut m = MidiMapper::default();
+        assert_eq!(
+            collect(
+                &mut m,
+                EventKind::BassOn {
+                    note: 36,
+                    velocity: 0.5
+                }
+            )
+            .len(),
+            1
+        );
+        let v = collect(
+            &mut m,
+            EventKind::BassOn {
+                note: 38,
+                velocity: 0.5,
+            },
+        );
+        assert_eq!(
+            v[0],
+            MidiMsg::Off {
+                channel: CH_BASS,
+                key: 36
+            }
+        );
+        assert_eq!(
+            v[1],
+            MidiMsg::On {
+                channel: CH_BASS,
+                key: 38,
+                velocity: 0.5
+            }
+        );
+        let v = collect(
+            &mut m,
+            EventKind::LeadOn {
+                note: 70,
+                velocity: 0.7,
+                legato: true,
+            },
+        );
+        assert_eq!(
+            v,
+            vec![MidiMsg::On {
+                channel: CH_LEAD,
+                key: 70,
+                velocity: 0.7
+            }]
+        );
+        assert_eq!(
+            collect(&mut m, EventKind::LeadFall { time_s: 0.3 }),
+            vec![MidiMsg::Off {
+                channel: CH_LEAD,
+                key: 70
+            }]
+        );
+        let mut offs = Vec::new();
+        m.all_off(&mut |x| offs.push(x));
+        assert_eq!(
+            offs,
+            vec![MidiMsg::Off {
+                channel: CH_BASS,
+                key: 38
+            }]
+        );
+    }
+
+    #[test]
+    fn pad_chords_replace_each_other_and_drums_are_short() {
+        let mut m = MidiMapper::default();
+        let v = collect(
+            &mut m,
+            EventKind::PadChord {
+                notes: [48, 51, 55, 58, 0, 0],
+                len: 4,
+            },
+        );
+        assert_eq!(v.len(), 4);
+        let v = collect(
+            &mut m,
+            EventKind::PadChord {
+                notes: [50, 53, 0, 0, 0, 0],
+                len: 2,
+            },
+        );
+        assert_eq!(
+            v.iter()
+                .filter(|x| matches!(x, MidiMsg::Off { .. }))
+                .count(),
+            4
+        );
+        let v = collect(
+            &mut m,
+            EventKind::Drum {
+                hit: DrumHit::Ride,
+                velocity: 0.6,
+            },
+        );
+        assert_eq!(
+            v,
+            vec![
+                MidiMsg::On {
+                    channel: CH_DRUMS,
+                    key: 51,
+                    velocity: 0.6
+                },
+                MidiMsg::Off {
+                    channel: CH_DRUMS,
+                    key: 51
+                }
+            ]
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! The full score (issue 3): transitions on the quantize grid, stingers on lighting hits,
+//! blackout and return on a downbeat, stems summing to the main mix, and factory scenes that
+//! sound different from each other. The real engine, no host.
+
+use mood_noir::composer::events::EventKind;
+use mood_noir::engine::mixer::STEMS;
+use mood_noir::engine::{
+    Engine, HostTransport, MoodSource, Quantize, Settings, StemOutputs, StingerTiming, TempoMode,
+};
+use mood_noir::light::LightEvent;
+use mood_noir::mood::Mood;
+use mood_noir::preset;
+use mood_noir::voices::DrumHit;
+
+const SR: f32 = 48_000.0;
+
+fn fixed(mood: Mood, q: Quantize) -> Settings {
+    Settings {
+        mood,
+        quantize: q,
+        tempo_mode: TempoMode::Fixed,
+        fixed_tempo_bpm: 120.0,
+        ..Settings::default()
+    }
+}
+
+/// Runs the engine in 64-sample blocks until `until_beat`, calling `each` after every block
+/// with the absolute sample index of the block start.
+fn run(e: &mut Engine, until_beat: f64, mut each: impl FnMut(&mut Engine, u64)) {
+    let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
+    let mut pos = 0u64;
+    let host = HostTransport::default();
+    while e.beat_position() < until_beat {
+        e.process(&host, &mut l, &mut r);
+        each(e, pos);
+        pos += 64;
+    }
+}
+
+#[test]
+fn new_harmony_lands_on_the_bar_line() {
+    // Calm minor ii-V-i, then mid-bar the mood jumps to the bright relative major. With a
+    // one-bar grid the first bass note of the new harmony must sound at the next bar line.
+    let calm = Mood {
+        valence: -0.6,
+        arousal: 0.4,
+        tension: 0.2,
+    };
+    let bright = Mood {
+        valence: 0.9,
+        arousal: 0.4,
+        tension: 0.1,
+    };
+    let s = fixed(calm, Quantize::Bar);
+    let mut e = Engine::new(SR, s);
+    run(&mut e, 17.5, |_, _| {});
+    e.set_settings(&Settings { mood: bright, ..s });
+    let samples_per_beat = SR as f64 * 60.0 / 120.0;
+    let mut first_change: Option<(u64, f64)> = None;
+    run(&mut e, 40.0, |e, _| {
+        if first_change.is_none() && e.committed_mood().valence > 0.3 {
+            let block_start = e.samples_rendered() - 64;
+            for p in e.played_events() {
+                if let EventKind::BassOn { .. } = p.event.kind {
+                    first_change = Some((block_start + p.offset as u64, p.event.beat));
+                    break;
+                }
+            }
+        }
+    });
+    let (sample, beat) = first_change.expect("the new mood took over");
+    // Committed at the bar line after beat 17.5 (beat 20), or the one after if the glide had
+    // not reached the new mood yet; always a bar line.
+    assert_eq!(beat.floor() % 4.0, 0.0, "new harmony began at beat {beat}");
+    let bar_line = beat.floor() * samples_per_beat;
+    let late_ms = (sample as f64 - bar_line) / SR as f64 * 1000.0;
+    // The bass lays back by at most 6 ms; one 64-sample block adds at most 1.3 ms of
+    // reporting granularity here.
+    assert!(
+        (-0.1..8.0).contains(&late_ms),
+        "new harmony {late_ms:.2} ms after the bar line"
+    );
+}
+
+#[test]
+fn stinger_fires_on_the_next_beat_or_at_once() {
+    for timing in [StingerTiming::NextBeat, StingerTiming::Immediate] {
+        let s = Settings {
+            stinger: timing,
+            ..fixed(Mood::NEUTRAL, Quantize::Bar)
+        };
+        let mut e = Engine::new(SR, s);
+        run(&mut e, 6.3, |_, _| {});
+        let hit_at = e.beat_position();
+        e.trigger_hit(0.9);
+        let mut crash = None;
+        run(&mut e, 9.0, |e, _| {
+            for p in e.played_events() {
+                if let EventKind::Drum {
+                    hit: DrumHit::Crash,
+                    ..
+                } = p.event.kind
+                {
+                    crash.get_or_insert(p.event.beat);
+                }
+            }
+        });
+        let crash = crash.expect("the stinger's crash played");
+        match timing {
+            StingerTiming::NextBeat => assert_eq!(crash, hit_at.ceil(), "{timing:?}"),
+            StingerTiming::Immediate => {
+                assert!(
+                    (crash - hit_at).abs() < 1e-9,
+                    "{timing:?}: {crash} vs {hit_at}"
+                )
+            }
+        }
+    }
+}
+
+#[test]
+fn blackout_leaves_bass_and_rain_and_the_band_returns_on_a_downbeat() {
+    // The light drives it: Mood source Light, the key light goes to 0 (as `/light/intensity 0`
+    // would), then back up.
+    let s = Settings {
+        source: MoodSource::Light,
+        ..fixed(Mood::NEUTRAL, Quantize::Bar)
+    };
+    let mut e = Engine::new(SR, s);
+    e.push_light_event(LightEvent::Intensity(1.0));
+    run(&mut e, 20.0, |_, _| {});
+    e.push_light_event(LightEvent::Intensity(0.0));
+    let mut parts_in_dark = std::collections::HashSet::new();
+    run(&mut e, 41.3, |e, _| {
+        for p in e.played_events() {
+            if p.event.beat >= 25.0 {
+                if let EventKind::BassOn { .. }
+                | EventKind::KeysOn { .. }
+                | EventKind::Drum { .. }
+                | EventKind::LeadOn { .. } = p.event.kind
+                {
+                    parts_in_dark.insert(format!("{:?}", p.event.kind.part()));
+                }
+            }
+        }
+    });
+    assert_eq!(
+        parts_in_dark.into_iter().collect::<Vec<_>>(),
+        vec!["Bass".to_string()]
+    );
+    // Rain keeps falling in the dark: the output is not silent between bass notes.
+    let (mut l, mut r) = (vec![0.0; 4800], vec![0.0; 4800]);
+    e.process(&HostTransport::default(), &mut l, &mut r);
+    assert!(l.iter().map(|x| x * x).sum::<f32>() > 0.0);
+    // Lights up mid-bar: drums and keys come back on a downbeat, not before.
+    e.push_light_event(LightEvent::Intensity(1.0));
+    let mut first_band = None;
+    run(&mut e, 52.0, |e, _| {
+        for p in e.played_events() {
+            if let EventKind::KeysOn { .. } | EventKind::Drum { .. } = p.event.kind {
+                first_band.get_or_insert(p.event.beat);
+            }
+        }
+    });
+    let back = first_band.expect("the band came back");
+    assert!(
+        back >= 44.0 && back % 4.0 < 0.1,
+        "band returned at beat {back}"
+    );
+}
+
+#[test]
+fn stems_sum_to_the_main_mix() {
+    let s = fixed(
+        Mood {
+            valence: -0.3,
+            arousal: 0.8,
+            tension: 0.7,
+        },
+        Quantize::Beat,
+    );
+    let mut e = Engine::new(SR, s);
+    let n = 1000;
+    let (mut l, mut r) = (vec![0.0; n], vec![0.0; n]);
+    let mut bufs = vec![vec![0.0f32; n]; STEMS * 2];
+    let mut max_err = 0.0f32;
+    let mut stem_energy = [0.0f32; STEMS];
+    for block in 0..(20 * 48) {
+        if block == 400 {
+            e.trigger_hit(1.0);
+        }
+        let mut outs: StemOutputs = Default::default();
+        let mut it = bufs.iter_mut();
+        for o in outs.iter_mut() {
+            let (a, b) = (it.next().unwrap(), it.next().unwrap());
+            *o = Some((&mut a[..], &mut b[..]));
+        }
+        e.process_stems(&HostTransport::default(), &mut l, &mut r, &mut outs);
+        for i in 0..n {
+            let sl: f32 = (0..STEMS).map(|s| bufs[2 * s][i]).sum();
+            let sr: f32 = (0..STEMS).map(|s| bufs[2 * s + 1][i]).sum();
+            max_err = max_err.max((sl - l[i]).abs()).max((sr - r[i]).abs());
+            for s in 0..STEMS {
+                stem_energy[s] += bufs[2 * s][i] * bufs[2 * s][i];
+            }
+        }
+    }
+    assert!(max_err < 1e-5, "stems differ from the mix by {max_err}");
+    for (s, e) in stem_energy.iter().enumerate() {
+        assert!(*e > 0.0, "stem {s} is silent");
+    }
+}
+
+/// Loudness (RMS dB), brightness (first-difference ratio) and note rate: a scene's fingerprint.
+fn fingerprint(s: &Settings) -> [f32; 3] {
+    let mut e = Engine::new(SR, *s);
+    let n = (20.0 * SR) as usize;
+    let (mut l, mut r) = (vec![0.0; n], vec![0.0; n]);
+    for (a, b) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
+        e.process(&HostTransport::default(), a, b);
+    }
+    let tail = &l[n / 4..];
+    let rms = (tail.iter().map(|x| x * x).sum::<f32>() / tail.len() as f32).sqrt();
+    let d =
+        (tail.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f32>() / tail.len() as f32).sqrt();
+    [20.0 * rms.log10(), d / rms, e.events_played() as f32 / 20.0]
+}
+
+#[test]
+fn every_factory_scene_is_audibly_distinct() {
+    let scenes: Vec<(&str, [f32; 3])> = preset::FACTORY
+        .iter()
+        .map(|(id, _)| (*id, fingerprint(&preset::factory(id).unwrap().settings)))
+        .collect();
+    assert!(scenes.len() >= 8);
+    for (i, (a, fa)) in scenes.iter().enumerate() {
+        for (b, fb) in &scenes[i + 1..] {
+            // Distinct if loudness differs by 1.5 dB, brightness by 10 %, or note rate by 15 %.
+            let loud = (fa[0] - fb[0]).abs() > 1.5;
+            let bright = (fa[1] / fb[1] - 1.0).abs() > 0.10;
+            let busy = (fa[2] / fb[2].max(0.1) - 1.0).abs() > 0.15;
+            assert!(
+                loud || bright || busy,
+                "{a} {fa:?} and {b} {fb:?} sound alike"
+            );
+        }
+    }
+}
