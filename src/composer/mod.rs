@@ -837,7 +837,7 @@ impl Composer {
         // Dialogue-dense scenes (quiet, untroubled) leave the most space; the bridge's
         // first phrase belongs to the piano.
         let mut rest_p = 0.4 * (1.0 - m.arousal) * (1.0 - m.tension);
-        if Section::of_bar(bar) == Section::B && phrase % 2 == 0 {
+        if Section::of_bar(bar) == Section::B && phrase.is_multiple_of(2) {
             rest_p += 0.5;
         }
         if rng.chance(rest_p) {
