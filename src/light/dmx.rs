@@ -33,6 +33,7 @@ impl Default for FixtureProfile {
 pub const CHANNELS: [&str; 5] = ["dimmer", "red", "green", "blue", "cct"];
 
 /// What a DMX message meant.
+#[allow(clippy::large_enum_variant)] // carries a `LightEvent` by value (see event.rs)
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DmxOutcome {
     /// A channel of the fixture changed: this event carries it.

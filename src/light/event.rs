@@ -69,6 +69,9 @@ pub enum CueRef {
 }
 
 /// One piece of incoming light. See osc.md for the meaning of each.
+// The palette variant is large on purpose: events travel by value through a fixed ring buffer
+// (boxing it would allocate on the network thread and free on the audio thread).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LightEvent {
     /// Overall light level 0..1 (0 = blackout).

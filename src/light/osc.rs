@@ -235,7 +235,7 @@ impl TapTempo {
 /// Checks a datagram's structure without recursion beyond `MAX_BUNDLE_DEPTH`: 4-byte
 /// alignment, bundle headers, element sizes. Message contents are left to `rosc`.
 pub fn check_structure(bytes: &[u8], depth: usize) -> Result<(), &'static str> {
-    if bytes.is_empty() || bytes.len() % 4 != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return Err("size is not a positive multiple of 4");
     }
     if bytes.starts_with(b"#bundle\0") {
@@ -494,7 +494,7 @@ impl Decoder {
                 bpm: self.taps.tap(now),
             },
             "/palette" => {
-                if a.is_empty() || a.len() % 4 != 0 || a.len() > 4 * MAX_PALETTE {
+                if a.is_empty() || !a.len().is_multiple_of(4) || a.len() > 4 * MAX_PALETTE {
                     return Err(Verdict::BadArgs);
                 }
                 let mut p = Palette::EMPTY;
@@ -514,7 +514,7 @@ impl Decoder {
                 [OscType::String(s)] => LightEvent::CueGo(CueRef::Name(name_hash(s))),
                 [x] => {
                     let v = num(x).ok_or(Verdict::BadArgs)?;
-                    if !(v.is_finite() && v >= 1.0 && v <= 1e6 && v.fract() == 0.0) {
+                    if !((1.0..=1e6).contains(&v) && v.fract() == 0.0) {
                         return Err(Verdict::OutOfRange);
                     }
                     LightEvent::CueGo(CueRef::Index(v as u32))
