@@ -159,6 +159,20 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
         "the sidechain is not main"
     );
     assert_eq!(inputs[0].port_type.as_deref(), Some("stereo"));
+    // The default layout: the main output alone (for hosts that set up no aux buses).
+    assert_eq!(
+        outputs.len(),
+        1,
+        "the default layout has the main output only"
+    );
+    // The stems layout, as a host that wants the stems selects it (the caller then processes
+    // with `AudioIo::with_stems`).
+    assert!(
+        plugin.select_ports_config(1),
+        "the stems layout can be selected"
+    );
+    let outputs = plugin.audio_ports(false);
+    println!("audio outputs with stems: {outputs:?}");
     assert_eq!(
         outputs.len(),
         1 + STEM_PORTS,
@@ -686,7 +700,7 @@ fn process_three_minutes_without_allocating() {
     let schedule = [64usize, 128, 480, 1024, 1, 37];
 
     let (stats, last_sent, counts) = plugin.run_audio_thread(move |audio: AudioSide| {
-        let mut io = AudioIo::new(MAX_FRAMES);
+        let mut io = AudioIo::with_stems(MAX_FRAMES);
         let mut events = EventQueue::with_capacity(16);
         let mut flush_events = EventQueue::with_capacity(16);
         let mut out_events = OutEventCounter::default();

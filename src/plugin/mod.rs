@@ -86,8 +86,26 @@ impl Plugin for MoodNoir {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        // The full mix alone: the default, for hosts that do not set up aux buses.
+        // (nice-plug 0.4.2's VST3 wrapper reads one aux output bus past what such a host
+        // passes, `aux_output_idx > numOutputs` instead of `>=`, and crashes; pedalboard hit
+        // it. Hosts that want the stems pick the second layout.)
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            aux_output_ports: &[],
+            names: PortNames {
+                layout: Some("Stereo"),
+                main_input: Some("Main output"),
+                main_output: Some("Main output"),
+                aux_inputs: &["Light sidechain"],
+                aux_outputs: &[],
+            },
+        },
         // The full mix plus the stems (bass, drums, keys, lead, pad, ambience, room), which
-        // sum to the main output; DAWs show them as extra outputs a mixer can route.
+        // sum to the main output: CLAP hosts select it through audio-ports-config, VST3 hosts
+        // by asking for the eight stereo output buses.
         AudioIOLayout {
             main_input_channels: None,
             main_output_channels: NonZeroU32::new(2),
@@ -101,20 +119,6 @@ impl Plugin for MoodNoir {
                 main_output: Some("Main output"),
                 aux_inputs: &["Light sidechain"],
                 aux_outputs: &STEM_NAMES,
-            },
-        },
-        // The full mix alone.
-        AudioIOLayout {
-            main_input_channels: None,
-            main_output_channels: NonZeroU32::new(2),
-            aux_input_ports: &[new_nonzero_u32(2)],
-            aux_output_ports: &[],
-            names: PortNames {
-                layout: Some("Stereo"),
-                main_input: Some("Main output"),
-                main_output: Some("Main output"),
-                aux_inputs: &["Light sidechain"],
-                aux_outputs: &[],
             },
         },
     ];

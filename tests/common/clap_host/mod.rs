@@ -24,6 +24,9 @@ use clap_sys::events::{
 use clap_sys::ext::audio_ports::{
     clap_audio_port_info, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS,
 };
+use clap_sys::ext::audio_ports_config::{
+    clap_plugin_audio_ports_config, CLAP_EXT_AUDIO_PORTS_CONFIG,
+};
 use clap_sys::ext::latency::{clap_host_latency, clap_plugin_latency, CLAP_EXT_LATENCY};
 use clap_sys::ext::params::{
     clap_host_params, clap_param_clear_flags, clap_param_info, clap_param_rescan_flags,
@@ -482,13 +485,21 @@ pub struct AudioIo {
 pub const STEM_PORTS: usize = 7;
 
 impl AudioIo {
+    /// Buffers for the main output and the sidechain and, for the "Stereo with stems" layout,
+    /// `STEM_PORTS` stem outputs.
+    pub fn with_stems(max_frames: usize) -> Self {
+        let mut io = Self::new(max_frames);
+        io.stems = (0..STEM_PORTS)
+            .map(|_| [vec![0.0; max_frames], vec![0.0; max_frames]])
+            .collect();
+        io
+    }
+
     pub fn new(max_frames: usize) -> Self {
         Self {
             max_frames,
             out: [vec![0.0; max_frames], vec![0.0; max_frames]],
-            stems: (0..STEM_PORTS)
-                .map(|_| [vec![0.0; max_frames], vec![0.0; max_frames]])
-                .collect(),
+            stems: Vec::new(),
             sidechain: [vec![0.0; max_frames], vec![0.0; max_frames]],
         }
     }
@@ -597,7 +608,7 @@ impl AudioSide {
             audio_inputs: &in_buf,
             audio_outputs: out_bufs.as_mut_ptr(),
             audio_inputs_count: 1,
-            audio_outputs_count: (1 + STEM_PORTS) as u32,
+            audio_outputs_count: (1 + io.stems.len()) as u32,
             in_events: &in_events,
             out_events: &out_list,
         };
@@ -763,6 +774,17 @@ impl Plugin {
         let mut out = OutEventCounter::default();
         self.audio_side().flush_params(events, &mut out);
         out
+    }
+
+    /// Selects an audio port configuration through `clap.audio-ports-config` (plugin
+    /// inactive); `false` when the plugin refuses.
+    pub fn select_ports_config(&self, id: u32) -> bool {
+        let ext = self
+            .extension::<clap_plugin_audio_ports_config>(CLAP_EXT_AUDIO_PORTS_CONFIG)
+            .expect("plugin has no clap.audio-ports-config");
+        let count = unsafe { ext.count.expect("count is null")(self.plugin) };
+        assert!(count >= 2, "the plugin offers {count} port configurations");
+        unsafe { ext.select.expect("select is null")(self.plugin, id) }
     }
 
     /// The ports on one side (`is_input`).
