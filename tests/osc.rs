@@ -636,7 +636,12 @@ fn a_port_clash_is_reported_and_the_next_free_port_bound_and_remembered() {
     assert!(mb.clash.load(std::sync::atomic::Ordering::Relaxed));
     let status = mb.snapshot().status;
     assert!(status.contains(&format!("port {p} is taken")), "{status}");
-    assert_eq!(cb.read().unwrap().remembered_port, Some(p + 2));
+    // Remembered once the take-back window (3 s) has passed with the clash still there.
+    assert_eq!(cb.read().unwrap().remembered_port, None);
+    wait_for(
+        || cb.read().unwrap().remembered_port == Some(p + 2),
+        "the fallback port remembered",
+    );
     // With the search turned off, the clash is an error, not a fight.
     let (c, mc, _) = server(p, false);
     assert!(c.is_err());

@@ -12,10 +12,11 @@
 //!
 //! Ports: the configured port (default 9000 on 127.0.0.1, or all interfaces) is tried first
 //! (after a port remembered from an earlier clash); when taken, the clash is reported and,
-//! unless turned off, the next free port of the following `PORT_SEARCH` is bound and
-//! remembered in the persisted `OscConfig`. A server pushed off its configured port keeps
-//! trying to take it back for `REACQUIRE_WINDOW` (a host that re-creates an instance before
-//! dropping the old one, as pedalboard does on reset, frees it a moment later).
+//! unless turned off, the next free port of the following `PORT_SEARCH` is bound. A server
+//! pushed off its configured port keeps trying to take it back for `REACQUIRE_WINDOW` (a host
+//! that re-creates an instance before dropping the old one, as pedalboard does on reset,
+//! frees it a moment later); if the clash outlasts the window, the port held is remembered
+//! in the persisted `OscConfig` and tried first next time.
 
 use super::cues::{CueSheet, CueSource};
 use super::dmx::{DmxDesk, DmxOutcome, FixtureProfile};
@@ -796,7 +797,10 @@ impl OscServer {
             format!("listening on {local}")
         };
         monitor.set_status(status);
-        if cfg.port != 0 {
+        // On the configured port: nothing to remember. After a clash the fallback is
+        // remembered only once the take-back window has passed (a host re-creating the
+        // instance frees the port within it, and its state must not keep the fallback).
+        if cfg.port != 0 && (port == cfg.port || !clash) {
             if let Ok(mut c) = config.write() {
                 c.remembered_port = (port != cfg.port).then_some(port);
             }
@@ -896,6 +900,11 @@ fn run(
             let now = Instant::now();
             if now.duration_since(started) > REACQUIRE_WINDOW {
                 want = None;
+                // A real clash: remember the port held so the desk's setting stays valid.
+                let held = decoder.monitor.port.load(Ordering::Relaxed) as u16;
+                if let Ok(mut c) = config.write() {
+                    c.remembered_port = Some(held);
+                }
             } else if now.duration_since(last_try) > Duration::from_millis(100) {
                 last_try = now;
                 if let Ok(s) = UdpSocket::bind(addr) {
