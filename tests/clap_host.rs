@@ -255,7 +255,7 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
     }
     for (name, steps) in [
         ("Mood source", 2.0),
-        ("Tempo mode", 2.0),
+        ("Tempo mode", 3.0),
         ("Transition quantize", 3.0),
         ("Scene", 8.0),
         ("Seed", 999.0),

@@ -405,3 +405,66 @@ fn harmony_changes_land_on_the_quantize_grid() {
         "committed at beat {at}"
     );
 }
+
+#[test]
+fn light_tempo_mode_locks_to_the_lights_heartbeat() {
+    use mood_noir::light::LightEvent;
+    // Mood tempo for the neutral mood is about 93 BPM; a 240 BPM strobe chase is halved into
+    // the octave around it (67..134): 120 BPM.
+    let s = Settings {
+        tempo_mode: TempoMode::Light,
+        ..settings(Mood::NEUTRAL)
+    };
+    let mut e = Engine::new(SR, s);
+    let host = HostTransport::default();
+    let (mut l, mut r) = (vec![0.0; 480], vec![0.0; 480]);
+    e.push_light_event(LightEvent::Bpm(240.0));
+    for _ in 0..1000 {
+        e.process(&host, &mut l, &mut r);
+    }
+    assert!(
+        (e.tempo_bpm() - 120.0).abs() < 0.5,
+        "tempo {}",
+        e.tempo_bpm()
+    );
+    // Taps every half second, a quarter beat off our grid: the phase is pulled onto them.
+    let offset = e.beat_position() - e.beat_position().floor();
+    let mut errors = Vec::new();
+    let spb = (SR * 0.5) as usize; // samples per beat at 120 BPM
+    let mut since = ((1.25 - offset).rem_euclid(1.0) * spb as f64) as usize;
+    for _ in 0..12 {
+        // Render up to the tap, then tap.
+        let mut left = since;
+        while left > 0 {
+            let n = left.min(480);
+            e.process(&host, &mut l[..n], &mut r[..n]);
+            left -= n;
+        }
+        e.push_light_event(LightEvent::Beat { bpm: Some(120.0) });
+        e.process(&host, &mut l[..32], &mut r[..32]);
+        let b = e.beat_position();
+        errors.push((b - b.round()).abs());
+        since = spb - 32;
+    }
+    assert!(
+        errors[0] > 0.15,
+        "the tapper starts off the grid: {errors:?}"
+    );
+    assert!(
+        errors[11] < 0.03,
+        "after 12 taps the grid sits on the taps: {errors:?}"
+    );
+    // With a playing host the host's timeline wins.
+    let mut pos = 0;
+    for _ in 0..50 {
+        let h = HostTransport {
+            playing: true,
+            tempo_bpm: Some(100.0),
+            pos_beats: Some(pos as f64 / SR as f64 * 100.0 / 60.0),
+            pos_samples: Some(pos),
+        };
+        e.process(&h, &mut l, &mut r);
+        pos += 480;
+    }
+    assert_eq!(e.tempo_bpm(), 100.0);
+}

@@ -136,6 +136,8 @@ pub struct Engine {
     timeline_samples: i64,
     /// Timeline jumps detected since the last reset.
     jumps: u64,
+    /// The light model's tap count last seen (a new tap pulls the beat phase).
+    light_taps_seen: u64,
     /// Note events played since the last reset (a density measure for tests and the monitor).
     events_played: u64,
 }
@@ -192,6 +194,7 @@ impl Engine {
             samples_rendered: 0,
             timeline_samples: 0,
             jumps: 0,
+            light_taps_seen: 0,
             events_played: 0,
         };
         e.reset();
@@ -353,6 +356,19 @@ impl Engine {
         if let Some(h) = self.light.take_hit() {
             self.trigger_hit(h);
         }
+        // Taps on /light/beat pull the beat's phase toward the tap (light tempo mode, no
+        // host): a third of the error per tap, so a steady tapper locks within a few beats.
+        let taps = self.light.tempo().taps;
+        if taps != self.light_taps_seen {
+            self.light_taps_seen = taps;
+            if self.settings.tempo_mode == TempoMode::Light && !self.host_locked() {
+                let beat = self.beat_position();
+                let err = beat - beat.round();
+                if err.abs() < 0.3 {
+                    self.tick_beat -= err / 3.0;
+                }
+            }
+        }
     }
 
     /// Sets (or clears) the mood derived from incoming light until the next control tick,
@@ -425,18 +441,26 @@ impl Engine {
 
     /// The tempo the current mode asks for.
     fn requested_tempo(&self) -> f64 {
+        let mood_tempo = self.composer.committed_mood().tempo_bpm();
         match (self.settings.tempo_mode, self.host_tempo) {
             (TempoMode::Fixed, _) => self.settings.fixed_tempo_bpm as f64,
             (TempoMode::Host, Some(t)) => t,
-            (TempoMode::Host, None) | (TempoMode::Mood, _) => {
-                self.composer.committed_mood().tempo_bpm()
-            }
+            (TempoMode::Light, Some(t)) if self.expected_host_pos.is_some() => t,
+            (TempoMode::Light, _) => match self.light.tempo().bpm {
+                // Halved or doubled into an octave around the mood's tempo.
+                Some(bpm) => {
+                    let lo = (mood_tempo * 0.72) as f32;
+                    crate::light::model::fold_bpm(bpm, lo, 2.0 * lo) as f64
+                }
+                None => mood_tempo,
+            },
+            (TempoMode::Host, None) | (TempoMode::Mood, _) => mood_tempo,
         }
     }
 
     /// Whether the clock is locked to a playing host's tempo and beat grid.
     fn host_locked(&self) -> bool {
-        self.settings.tempo_mode == TempoMode::Host
+        self.settings.tempo_mode.follows_host()
             && self.host_tempo.is_some()
             && self.expected_host_pos.is_some()
     }
@@ -461,7 +485,7 @@ impl Engine {
             self.expected_host_pos = None;
             return;
         }
-        let host_tempo = self.settings.tempo_mode == TempoMode::Host && self.host_tempo.is_some();
+        let host_tempo = self.settings.tempo_mode.follows_host() && self.host_tempo.is_some();
         if host_tempo {
             self.tempo = self.requested_tempo();
         }

@@ -28,6 +28,17 @@ pub enum TempoMode {
     Mood,
     /// The fixed tempo setting.
     Fixed,
+    /// The light's heartbeat (`/light/bpm`, taps on `/light/beat`), halved or doubled into
+    /// the mood's tempo range; taps also pull the beat's phase. A playing host's transport
+    /// still wins (its timeline is the truth); without a heartbeat the mood sets the tempo.
+    Light,
+}
+
+impl TempoMode {
+    /// Whether a playing host's tempo and bar grid lead in this mode.
+    pub fn follows_host(self) -> bool {
+        matches!(self, TempoMode::Host | TempoMode::Light)
+    }
 }
 
 /// Where harmonic and rhythmic changes may land.

@@ -32,6 +32,8 @@ pub enum TempoChoice {
     Mood,
     #[id = "fixed"]
     Fixed,
+    #[id = "light"]
+    Light,
 }
 
 /// Transition quantize choices.
@@ -416,6 +418,7 @@ impl MoodNoirParams {
                 TempoChoice::Host => TempoMode::Host,
                 TempoChoice::Mood => TempoMode::Mood,
                 TempoChoice::Fixed => TempoMode::Fixed,
+                TempoChoice::Light => TempoMode::Light,
             },
             fixed_tempo_bpm: self.music.tempo.value(),
             swing: self.music.swing.value(),
