@@ -193,7 +193,7 @@ pub struct UiState {
     pub events_played: AtomicU64,
     /// The current chord symbol, e.g. "Dm7b5".
     pub chord: AtomicText<24>,
-    /// The current form's name, e.g. "minor ii-V-i".
+    /// The current form and section, e.g. "minor ii-V-i · B (bridge)".
     pub form: AtomicText<32>,
     /// Peak |sample| per output channel since the GUI last took it (linear).
     pub peak: [AtomicF32; METER_CHANNELS],
@@ -232,8 +232,12 @@ pub struct UiWriter {
     sample_rate: f32,
     /// Last chord published (the text is rewritten only when it changes).
     last_chord: Option<crate::composer::harmony::Chord>,
-    /// Last form published.
-    last_form: Option<crate::composer::harmony::Form>,
+    /// Last form, section and blackout state published.
+    last_form: Option<(
+        crate::composer::harmony::Form,
+        crate::composer::Section,
+        bool,
+    )>,
 }
 
 impl UiWriter {
@@ -272,9 +276,14 @@ impl UiWriter {
                 .write(&[now.chord.root_name(), now.chord.quality.symbol()]);
             self.last_chord = Some(now.chord);
         }
-        if self.last_form != Some(now.form) {
-            ui.form.write(&[now.form.name()]);
-            self.last_form = Some(now.form);
+        let form = (now.form, now.section, now.blackout);
+        if self.last_form != Some(form) {
+            if now.blackout {
+                ui.form.write(&[now.form.name(), " · blackout"]);
+            } else {
+                ui.form.write(&[now.form.name(), " · ", now.section.name()]);
+            }
+            self.last_form = Some(form);
         }
         if n == 0 {
             return;
