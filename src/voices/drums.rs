@@ -4,9 +4,11 @@
 //!   head is two modes (~190 and ~330 Hz) excited by the soft brush impact. A tap is a short
 //!   burst, a sweep a long swish whose band glides, and the "swirl" is continuous stirring:
 //!   band-passed noise whose level and centre follow a slow circular motion.
-//! * Ride: a bank of 64 inharmonic modes (330 Hz-11 kHz) with 1.3-3 s decays, struck by a
-//!   stick impulse (the "ping") and also driven by a decaying noise "wash", which makes the
-//!   narrow modes fluctuate and shimmer like a real cymbal. The bell weights the lower modes.
+//! * Ride: a bank of 96 inharmonic modes (330 Hz-11 kHz) with 1.5-5 s decays (about a
+//!   sampled ride's 40 dB in 2 s), struck by a stick impulse plus a broad noise "ping", and
+//!   driven by a decaying noise "wash"; a band-limited random wobble of the modes' amplitude
+//!   smears each partial into a band, so the ride washes instead of showing pure lines. The
+//!   bell weights the lower modes.
 //! * Hi-hat foot chick: short metallic modes + high-passed noise + a mid "chick" of the
 //!   closing plates, ~60 ms.
 //! * Kick: a soft, felt-beaten low sine (~60 Hz) with a small pitch drop and a dull thump.
@@ -28,13 +30,16 @@ const SEED: u64 = 0xD2D2_0003;
 const TABLE_SEED: u64 = 0x00C1_ABA1;
 const OUT_GAIN: f32 = 1.0;
 /// Noise drive into the narrow cymbal modes (they have huge gain for noise: keep it tiny).
-const WASH_DRIVE: f32 = 0.01;
-const RIDE_MODES: usize = 64;
+const WASH_DRIVE: f32 = 0.018;
+const RIDE_MODES: usize = 96;
+/// Bandwidth (Hz) and depth of the random amplitude wobble on the ride's modes.
+const RIDE_AM_HZ: f32 = 70.0;
+const RIDE_AM_DEPTH: f32 = 9.0;
 const CRASH_MODES: usize = 40;
 // Per-part mix levels.
-const KICK_GAIN: f32 = 0.75;
+const KICK_GAIN: f32 = 0.5;
 const SNARE_GAIN: f32 = 1.0;
-const RIDE_GAIN: f32 = 0.36;
+const RIDE_GAIN: f32 = 0.2;
 const HAT_GAIN: f32 = 1.0;
 const CRASH_GAIN: f32 = 0.8;
 
@@ -229,6 +234,9 @@ pub struct Drums {
     ride_ping_bp: Bandpass,
     ride_wash_bp: Bandpass,
     ride_hp: Highpass,
+    /// Slow random amplitude wobble of the ride's modes (spreads each line into a band, as
+    /// the plate's nonlinear mode coupling does).
+    ride_am: OnePole,
     // --- hat ---
     hat: ModeBank<6>,
     hat_strike: f32,
@@ -262,8 +270,8 @@ impl Drums {
             CymbalSpec {
                 lo: 330.0,
                 hi: 11_000.0,
-                t60_lo: 3.6,
-                t60_hi: 1.8,
+                t60_lo: 4.0,
+                t60_hi: 2.0,
                 strike_hz: 4500.0,
                 bell_hz: 900.0,
             },
@@ -321,16 +329,17 @@ impl Drums {
             swirl_ph: 0.0,
             swirl_bp: bandpass(sr, 3000.0, 0.9),
             swirl_hp: highpass(sr, 1200.0, 0.6),
-            swirl_lp: OnePole::new(sr, 9000.0),
+            swirl_lp: OnePole::new(sr, 6000.0),
             swirl_ctr_at: -1.0,
             ride,
             ride_strike: 0.0,
             ride_bell: 0.0,
             ride_wash: Env::default(),
             ride_ping: Env::default(),
-            ride_ping_bp: bandpass(sr, 5200.0, 3.0),
+            ride_ping_bp: bandpass(sr, 4800.0, 1.2),
             ride_wash_bp: bandpass(sr, 5500.0, 0.8),
             ride_hp: highpass(sr, 250.0, 0.6),
+            ride_am: OnePole::new(sr, RIDE_AM_HZ),
             hat,
             hat_strike: 0.0,
             hat_noise: Env::default(),
@@ -400,6 +409,7 @@ impl Drums {
         self.ride_ping_bp.reset();
         self.ride_wash_bp.reset();
         self.ride_hp.reset();
+        self.ride_am.reset();
         self.hat.reset();
         self.hat_strike = 0.0;
         self.hat_noise.reset();
@@ -455,17 +465,17 @@ impl Drums {
                 };
                 self.sweep_len = len;
                 self.sweep_env_t = 0.0;
-                self.sweep_amp = 0.30 * v;
+                self.sweep_amp = 0.16 * v;
             }
             DrumHit::Ride => {
                 self.ride_strike = 0.45 * v;
-                self.ride_wash.trigger(sr, 0.16 * v, 0.003, 2.6);
-                self.ride_ping.trigger(sr, 0.25 * v * v, 0.0, 0.05);
+                self.ride_wash.trigger(sr, 0.16 * v, 0.003, 1.4);
+                self.ride_ping.trigger(sr, 0.5 * v * v, 0.0, 0.035);
             }
             DrumHit::RideBell => {
                 self.ride_bell = 0.6 * v;
                 self.ride_strike = 0.15 * v;
-                self.ride_wash.trigger(sr, 0.06 * v, 0.004, 2.2);
+                self.ride_wash.trigger(sr, 0.06 * v, 0.004, 1.0);
                 self.ride_ping.trigger(sr, 0.15 * v, 0.0, 0.04);
             }
             DrumHit::HatFoot => {
@@ -545,7 +555,7 @@ impl Drums {
                 let shape = sin_turns(0.5 * t.powf(0.7));
                 let env = self.sweep_amp * shape * shape;
                 self.sweep_env_t += 1.0 / (self.sweep_len * sr);
-                let ctr = 2200.0 + 1800.0 * sin_turns(0.5 * t);
+                let ctr = 1900.0 + 1300.0 * sin_turns(0.5 * t);
                 if (ctr - self.sweep_at).abs() > 20.0 {
                     self.sweep_bp.set(ctr, 0.8);
                     self.sweep_at = ctr;
@@ -563,12 +573,12 @@ impl Drums {
                 let s1 = sin_turns(self.swirl_ph);
                 let s2 = sin_turns(self.swirl_ph + 0.17);
                 self.swirl_ph = wrap01(self.swirl_ph + rate / sr);
-                let ctr = 2600.0 + 1100.0 * s1;
+                let ctr = 2300.0 + 600.0 * s1;
                 if (ctr - self.swirl_ctr_at).abs() > 15.0 {
-                    self.swirl_bp.set(ctr, 0.9);
+                    self.swirl_bp.set(ctr, 0.6);
                     self.swirl_ctr_at = ctr;
                 }
-                let amp = lvl * 0.15 * (0.6 + 0.4 * (0.5 + 0.5 * s2));
+                let amp = lvl * 0.085 * (0.8 + 0.2 * (0.5 + 0.5 * s2));
                 let x = self.swirl_bp.tick(amp * self.rng.bipolar() * ns);
                 swirl = self.swirl_lp.tick(self.swirl_hp.tick(x));
                 if lvl == 0.0 && swirl == 0.0 && x == 0.0 {
@@ -618,6 +628,13 @@ impl Drums {
             } else {
                 0.0
             });
+            // The modes wobble randomly (band-limited noise AM; ~0.35 rms): each line smears.
+            let modal = if modal != 0.0 {
+                let am = self.ride_am.tick(self.rng.bipolar() * ns);
+                modal * (1.0 + RIDE_AM_DEPTH * am)
+            } else {
+                modal
+            };
             // Broadband wash between the modal lines, shimmering with the modes' beating.
             let wash = self.ride_wash_bp.tick(wash_in * (0.6 + 2.0 * modal.abs()));
             let ride = self.ride_hp.tick(modal * 0.35 + ping + wash);
