@@ -43,7 +43,7 @@ pub const MAX_BUNDLE_DEPTH: usize = 8;
 /// The network thread wakes at least this often to see whether it should stop.
 pub const READ_TIMEOUT: Duration = Duration::from_millis(25);
 /// How long a server pushed off its configured port keeps trying to take it back.
-pub const REACQUIRE_WINDOW: Duration = Duration::from_secs(3);
+pub const REACQUIRE_WINDOW: Duration = Duration::from_secs(10);
 /// Capacity of the network → audio event queue.
 pub const QUEUE_CAPACITY: usize = 1024;
 /// Largest datagram read.
