@@ -322,6 +322,8 @@ impl Lead {
             let breath = self.breath.tick();
             let vib_amt = self.vibrato.tick();
             let vel = self.vel.tick();
+            // The mute takes ~2 dB of loudness; the player blows harder into it.
+            let out_gain = OUT_GAIN * (1.0 + 0.3 * c);
             if (c - self.designed).abs() > 0.002 {
                 self.design(c);
             }
@@ -337,7 +339,7 @@ impl Lead {
                     y += self.formants[k].tick(0.0) * self.formant_gain[k];
                 }
                 y += self.air.tick(0.0);
-                let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * OUT_GAIN;
+                let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * out_gain;
                 let y = safety(y);
                 l[i] += y * core::f32::consts::FRAC_1_SQRT_2;
                 r[i] += y * core::f32::consts::FRAC_1_SQRT_2;
@@ -409,7 +411,9 @@ impl Lead {
             let tone = self.bright2.tick(self.bright1.tick(src)) * amp;
             // ---- breath ----
             let nz = self.rng.bipolar() * self.nscale;
-            let breath_amt = breath * (0.05 + 0.10 * (1.0 - c)) * (0.3 + 0.7 * self.env)
+            // (the breath dies with the tone: no hiss tail after the release)
+            let breath_env = (0.3 + 0.7 * self.env) * (8.0 * self.env).min(1.0);
+            let breath_amt = breath * (0.05 + 0.10 * (1.0 - c)) * breath_env
                 + 0.12 * self.chiff
                 + 0.08 * breath * (1.0 - fall_gain);
             let bn = nz * breath_amt * (1.0 - self.tongue);
@@ -420,7 +424,7 @@ impl Lead {
                 y += self.formants[k].tick(x) * self.formant_gain[k];
             }
             y += self.air.tick(bn) * (0.5 - 0.3 * c);
-            let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * OUT_GAIN;
+            let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * out_gain;
             let y = safety(y);
             l[i] += y * core::f32::consts::FRAC_1_SQRT_2;
             r[i] += y * core::f32::consts::FRAC_1_SQRT_2;
