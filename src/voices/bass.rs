@@ -30,8 +30,8 @@ const OUT_GAIN: f32 = 1.6;
 
 /// Body modes: (Hz, Q, gain at peak).
 const BODY: [(f32, f32, f32); 5] = [
-    (56.0, 2.5, 0.40),
-    (98.0, 3.5, 0.40),
+    (56.0, 2.0, 0.70),
+    (98.0, 3.0, 0.50),
     (150.0, 4.0, 0.35),
     (232.0, 4.0, 0.25),
     (410.0, 3.0, 0.12),
@@ -170,7 +170,7 @@ impl StringVoice {
         let t60_f0 = (5.0 - 2.6 * pitch01) * (0.8 + 0.4 * tone);
         // Decay of the upper partials (~1.5 kHz): dark = quick, bright = lingering.
         let f_hi = (1500.0f32).min(0.4 * sr).max(3.0 * f0);
-        let t60_hi = 0.18 + 0.5 * tone * tone + 0.2 * tone;
+        let t60_hi = 0.14 + 0.4 * tone * tone + 0.15 * tone;
         let (g, p) = design_loss(sr, f0, t60_f0, f_hi, t60_hi.min(t60_f0 * 0.9));
         self.loss_g = g;
         self.loss_p = p;
