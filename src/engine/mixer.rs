@@ -110,7 +110,7 @@ impl Mixer {
     /// A mixer for `sample_rate`; allocates the reverb, limiter and delay buffers.
     pub fn new(sample_rate: f32) -> Self {
         let sr = sample_rate as f64;
-        let mut reverb: Box<dyn AudioUnit> = Box::new(reverb_stereo(12.0, 1.9, 0.55));
+        let mut reverb: Box<dyn AudioUnit> = Box::new(reverb_stereo(10.0, 1.3, 0.6));
         reverb.set_sample_rate(sr);
         reverb.allocate();
         let dc = (0..STEMS)
@@ -187,7 +187,7 @@ impl Mixer {
             };
         }
         // The send is shaped so the knob's middle is a modest room.
-        self.send_target = reverb.clamp(0.0, 1.0).powf(1.5) * 2.6;
+        self.send_target = reverb.clamp(0.0, 1.0).powf(1.5) * 3.0;
         self.master_target = if master_db <= -79.0 {
             0.0
         } else {
