@@ -26,7 +26,7 @@ pub const STEM_NAMES: [&str; STEMS] = ["Bass", "Drums", "Keys", "Lead", "Pad", "
 const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3];
 /// Gain staging per instrument (dB), balanced by loudness-measuring the stems of the factory
 /// scenes: the horn sits on top, bass and keys under it, the kit and strings behind.
-const STAGE_DB: [f32; CHANNELS] = [-3.0, 5.0, -2.0, -5.5, -1.0, -6.0];
+const STAGE_DB: [f32; CHANNELS] = [-3.0, 5.0, -2.0, -5.5, 0.5, -6.0];
 /// Tape drive per instrument: how hard peaks are rounded (0 = clean).
 const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0];
 

@@ -3,7 +3,7 @@
 //!
 //! Each chord note is three PolyBLEP saws (one left, one right, one centre) detuned by a few
 //! cents with slow independent pitch wander, like a small section. Chords live in three banks:
-//! `set_chord` fades the new chord in over ~1.2 s in a free bank while the old one fades out
+//! `set_chord` fades the new chord in over ~0.5 s (a bow change) in a free bank while the old one fades out
 //! (a bank still sounding is first faded out quickly, so nothing ever jumps). `set_level`
 //! glides slowly (bowed attack). `set_tension` raises a bowed 6-8 Hz amplitude tremolo and
 //! widens the detune into a queasy cluster.
@@ -22,7 +22,7 @@ const BANKS: usize = 3;
 const SECTION: usize = 3;
 const OUT_GAIN: f32 = 0.075;
 /// Chord crossfade time (s) and the quick fade used to free a still-sounding bank.
-const XFADE_S: f32 = 1.2;
+const XFADE_S: f32 = 0.5;
 const QUICK_S: f32 = 0.03;
 
 #[derive(Clone, Copy, Debug)]
