@@ -370,35 +370,15 @@ mod tests {
 
     fn scripted(sr: f32, sizes: &[usize]) -> Vec<f32> {
         let mut a = Ambience::new(sr);
-        let total = 60000;
-        let (mut pos, mut j) = (0, 0);
-        let mut out = Vec::new();
         let evs: [(usize, f32, f32, f32); 4] = [
             (0, 1.0, 0.0, 0.5),
             (10001, 0.3, 1.0, 1.0),
             (30000, 0.0, 0.6, 0.0),
             (45000, 0.0, 0.0, 0.0),
         ];
-        while pos < total {
-            for e in evs.iter() {
-                if e.0 == pos {
-                    a.set_amount(e.1, e.2, e.3);
-                }
-            }
-            let next = evs
-                .iter()
-                .map(|e| e.0)
-                .filter(|&x| x > pos)
-                .min()
-                .unwrap_or(total);
-            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
-            j += 1;
-            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
-            a.render(&mut l, &mut r);
-            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
-            pos += s;
-        }
-        out
+        let at = evs.map(|e| e.0);
+        let apply = |a: &mut Ambience, i: usize| a.set_amount(evs[i].1, evs[i].2, evs[i].3);
+        play_script(&mut a, 60000, sizes, &at, apply, |a, l, r| a.render(l, r))
     }
 
     #[test]

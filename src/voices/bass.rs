@@ -510,36 +510,17 @@ mod tests {
             (9500, Some(67), 0.3),
             (15000, None, 0.0),
         ];
-        let total = 24000;
-        let mut out = Vec::new();
-        let mut pos = 0;
-        let mut ev = 0;
-        let mut k = 0;
-        while pos < total {
-            while ev < events.len() && events[ev].0 == pos {
-                match events[ev].1 {
-                    Some(n) => b.note_on(n, events[ev].2),
-                    None => b.note_off(),
-                }
-                if ev == 3 {
-                    b.set_tone(0.9);
-                }
-                ev += 1;
+        let at = events.map(|e| e.0);
+        let apply = |b: &mut UprightBass, i: usize| {
+            match events[i].1 {
+                Some(n) => b.note_on(n, events[i].2),
+                None => b.note_off(),
             }
-            let next_ev = if ev < events.len() {
-                events[ev].0
-            } else {
-                total
-            };
-            let s = sizes[k % sizes.len()].min(next_ev - pos).min(total - pos);
-            k += 1;
-            let mut l = vec![0.0; s];
-            let mut r = vec![0.0; s];
-            b.render(&mut l, &mut r);
-            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
-            pos += s;
-        }
-        out
+            if i == 3 {
+                b.set_tone(0.9);
+            }
+        };
+        play_script(&mut b, 24000, sizes, &at, apply, |b, l, r| b.render(l, r))
     }
 
     #[test]

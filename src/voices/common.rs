@@ -424,6 +424,36 @@ pub(crate) mod testutil {
         (l, r)
     }
 
+    /// Plays a script: `total` samples in blocks whose sizes cycle through `sizes`, every block
+    /// also ending at the next event position. `apply(voice, i)` runs event `i` (positions in
+    /// ascending order) at the start of the block that begins at its position. Returns
+    /// interleaved stereo.
+    pub fn play_script<V>(
+        voice: &mut V,
+        total: usize,
+        sizes: &[usize],
+        positions: &[usize],
+        mut apply: impl FnMut(&mut V, usize),
+        mut render: impl FnMut(&mut V, &mut [f32], &mut [f32]),
+    ) -> Vec<f32> {
+        let (mut pos, mut ev, mut j) = (0, 0, 0);
+        let mut out = Vec::new();
+        while pos < total {
+            while ev < positions.len() && positions[ev] == pos {
+                apply(voice, ev);
+                ev += 1;
+            }
+            let next = positions.get(ev).copied().unwrap_or(total);
+            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
+            j += 1;
+            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
+            render(voice, &mut l, &mut r);
+            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
+            pos += s;
+        }
+        out
+    }
+
     pub fn assert_clean(x: &[f32], what: &str) {
         for (i, v) in x.iter().enumerate() {
             assert!(v.is_finite(), "{what}: non-finite sample {v} at {i}");

@@ -733,33 +733,17 @@ mod tests {
             (9000, DrumHit::Crash, 0.8),
             (9010, DrumHit::Kick, 1.0),
         ];
-        let total = 16000;
-        let (mut pos, mut ev, mut j) = (0, 0, 0);
-        let mut out = Vec::new();
-        while pos < total {
-            while ev < events.len() && events[ev].0 == pos {
-                d.hit(events[ev].1, events[ev].2);
-                if ev == 2 {
-                    d.set_swirl(0.7, 2.0);
-                }
-                if ev == 7 {
-                    d.set_swirl(0.0, 2.0);
-                }
-                ev += 1;
+        let at = events.map(|e| e.0);
+        let apply = |d: &mut Drums, i: usize| {
+            d.hit(events[i].1, events[i].2);
+            if i == 2 {
+                d.set_swirl(0.7, 2.0);
             }
-            let next = if ev < events.len() {
-                events[ev].0
-            } else {
-                total
-            };
-            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
-            j += 1;
-            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
-            d.render(&mut l, &mut r);
-            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
-            pos += s;
-        }
-        out
+            if i == 7 {
+                d.set_swirl(0.0, 2.0);
+            }
+        };
+        play_script(&mut d, 16000, sizes, &at, apply, |d, l, r| d.render(l, r))
     }
 
     #[test]

@@ -410,35 +410,19 @@ mod tests {
             (9000, 60, 0.0),
             (9001, 96, 0.5),
         ];
-        let total = 16000;
-        let mut out = Vec::new();
-        let (mut pos, mut ev, mut j) = (0, 0, 0);
-        while pos < total {
-            while ev < events.len() && events[ev].0 == pos {
-                let (_, n, v) = events[ev];
-                if v > 0.0 {
-                    k.note_on(n, v)
-                } else {
-                    k.note_off(n)
-                }
-                if ev == 3 {
-                    k.set_tone(0.9, 0.8);
-                }
-                ev += 1;
-            }
-            let next = if ev < events.len() {
-                events[ev].0
+        let at = events.map(|e| e.0);
+        let apply = |k: &mut Keys, i: usize| {
+            let (_, n, v) = events[i];
+            if v > 0.0 {
+                k.note_on(n, v)
             } else {
-                total
-            };
-            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
-            j += 1;
-            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
-            k.render(&mut l, &mut r);
-            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
-            pos += s;
-        }
-        out
+                k.note_off(n)
+            }
+            if i == 3 {
+                k.set_tone(0.9, 0.8);
+            }
+        };
+        play_script(&mut k, 16000, sizes, &at, apply, |k, l, r| k.render(l, r))
     }
 
     #[test]

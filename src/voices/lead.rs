@@ -472,34 +472,16 @@ mod tests {
             (30000, Ev::On(70, 0.9)),
             (33333, Ev::Off),
         ];
-        let total = 40000;
-        let (mut pos, mut ev, mut j) = (0, 0, 0);
-        let mut out = Vec::new();
-        while pos < total {
-            while ev < events.len() && events[ev].0 == pos {
-                match events[ev].1 {
-                    Ev::On(n, v) => x.note_on(n, v),
-                    Ev::Off => x.note_off(),
-                    Ev::Glide(n, t) => x.glide_to(n, t),
-                    Ev::Fall(t) => x.fall(t),
-                    Ev::Char(c) => x.set_character(c),
-                    Ev::Expr(b, v) => x.set_expression(b, v),
-                }
-                ev += 1;
-            }
-            let next = if ev < events.len() {
-                events[ev].0
-            } else {
-                total
-            };
-            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
-            j += 1;
-            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
-            x.render(&mut l, &mut r);
-            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
-            pos += s;
-        }
-        out
+        let at = events.map(|e| e.0);
+        let apply = |x: &mut Lead, i: usize| match events[i].1 {
+            Ev::On(n, v) => x.note_on(n, v),
+            Ev::Off => x.note_off(),
+            Ev::Glide(n, t) => x.glide_to(n, t),
+            Ev::Fall(t) => x.fall(t),
+            Ev::Char(c) => x.set_character(c),
+            Ev::Expr(b, v) => x.set_expression(b, v),
+        };
+        play_script(&mut x, 40000, sizes, &at, apply, |x, l, r| x.render(l, r))
     }
 
     #[test]

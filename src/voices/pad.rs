@@ -273,46 +273,16 @@ mod tests {
 
     fn scripted(sr: f32, sizes: &[usize]) -> Vec<f32> {
         let mut p = Pad::new(sr);
-        let total = 60000;
-        let (mut pos, mut j) = (0, 0);
-        let mut out = Vec::new();
-        let mut done = [false; 6];
-        while pos < total {
-            let evs: [(usize, u8); 6] = [
-                (0, 0),
-                (0, 1),
-                (9001, 2),
-                (20000, 3),
-                (20500, 4),
-                (40000, 5),
-            ];
-            for (k, (at, what)) in evs.iter().enumerate() {
-                if *at == pos && !done[k] {
-                    done[k] = true;
-                    match what {
-                        0 => p.set_level(0.8),
-                        1 => p.set_chord(&[50, 53, 57, 60]),
-                        2 => p.set_chord(&[55, 59, 62, 65, 68]),
-                        3 => p.set_tension(1.0),
-                        4 => p.set_chord(&[48, 51, 55, 57, 62, 67]),
-                        _ => p.set_level(0.0),
-                    }
-                }
-            }
-            let next = evs
-                .iter()
-                .map(|e| e.0)
-                .filter(|&a| a > pos)
-                .min()
-                .unwrap_or(total);
-            let s = sizes[j % sizes.len()].min(next - pos).min(total - pos);
-            j += 1;
-            let (mut l, mut r) = (vec![0.0; s], vec![0.0; s]);
-            p.render(&mut l, &mut r);
-            out.extend(l.iter().zip(r.iter()).flat_map(|(a, b)| [*a, *b]));
-            pos += s;
-        }
-        out
+        let at = [0, 0, 9001, 20000, 20500, 40000];
+        let apply = |p: &mut Pad, i: usize| match i {
+            0 => p.set_level(0.8),
+            1 => p.set_chord(&[50, 53, 57, 60]),
+            2 => p.set_chord(&[55, 59, 62, 65, 68]),
+            3 => p.set_tension(1.0),
+            4 => p.set_chord(&[48, 51, 55, 57, 62, 67]),
+            _ => p.set_level(0.0),
+        };
+        play_script(&mut p, 60000, sizes, &at, apply, |p, l, r| p.render(l, r))
     }
 
     #[test]
