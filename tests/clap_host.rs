@@ -302,8 +302,12 @@ struct Timeline {
 
 impl Timeline {
     fn constant(tempo: f64) -> Self {
+        Self::constant_at(tempo, SAMPLE_RATE)
+    }
+
+    fn constant_at(tempo: f64, sr: f64) -> Self {
         Self {
-            sr: SAMPLE_RATE,
+            sr,
             tempo_a: tempo,
             tempo_b: tempo,
             change_s: f64::INFINITY,
@@ -806,6 +810,11 @@ fn process_three_minutes_without_allocating() {
     );
     assert!(out_events.midi > 200, "{} mood CC events", out_events.midi);
     assert_eq!(out_events.late, 0, "events timed past their block");
+    assert_eq!(
+        out_events.out_of_order, 0,
+        "output events out of time order (first: {:?})",
+        out_events.first_disorder
+    );
     assert!(
         stem_err < 1e-5,
         "stems differ from the main mix by {stem_err}"
@@ -1263,5 +1272,104 @@ fn switching_tempo_mode_to_host_keeps_the_band_playing() {
             "after switching Fixed {fixed_bpm} BPM -> Host the band is silent (< -40 dBFS rms) \
              in seconds {silent:?} after the switch"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test 5: MIDI out in time order at every rate; no hanging notes after reset or reactivation
+// ---------------------------------------------------------------------------------------------
+
+/// Plays `seconds` at `sr` with ragged blocks (1 to 4096 frames, changing every call) and a
+/// playing host; returns the output event counter.
+fn play_midi(plugin: &Plugin, sr: f64, seconds: f64, reset_at: Option<u64>) -> OutEventCounter {
+    const SCHEDULE: [usize; 9] = [1, 4096, 37, 512, 999, 64, 3, 2048, 160];
+    let total = (seconds * sr) as u64;
+    plugin.run_audio_thread(move |audio| {
+        let mut io = AudioIo::new(4096);
+        let events = EventQueue::with_capacity(0);
+        let mut out = OutEventCounter::default();
+        let tl = Timeline::constant_at(97.0, sr);
+        let mut pos = 0u64;
+        let mut k = 0;
+        let mut reset_done = false;
+        while pos < total {
+            let frames = SCHEDULE[k % SCHEDULE.len()].min((total - pos) as usize);
+            if let Some(at) = reset_at {
+                if !reset_done && pos >= at {
+                    reset_done = true;
+                    audio.reset();
+                    // The very next block ends every note that was sounding.
+                    let mut probe = out;
+                    let t = tl.transport(pos as i64, true, None);
+                    fill_sidechain(&mut io, 1, pos, false);
+                    let status =
+                        audio.process(&mut io, 1, pos as i64, Some(&t), &events, &mut probe);
+                    assert_process_ok(status, pos);
+                    assert_eq!(probe.hanging(), 0, "notes hang after reset() at {sr} Hz");
+                    out = probe;
+                    pos += 1;
+                    continue;
+                }
+            }
+            let t = tl.transport(pos as i64, true, None);
+            fill_sidechain(&mut io, frames, pos, false);
+            let status = audio.process(&mut io, frames, pos as i64, Some(&t), &events, &mut out);
+            assert_process_ok(status, pos);
+            for c in 0..2 {
+                for &x in &io.out[c][..frames] {
+                    assert!(x.is_finite(), "non-finite output at {sr} Hz");
+                }
+            }
+            pos += frames as u64;
+            k += 1;
+        }
+        out
+    })
+}
+
+#[test]
+fn midi_out_is_in_time_order_at_every_rate_and_nothing_hangs() {
+    // Rate, seconds of music (shorter at the very high rates, whose cost grows with the rate).
+    for (sr, seconds) in [
+        (1_000.0, 120.0),
+        (22_050.0, 60.0),
+        (48_000.0, 60.0),
+        (192_000.0, 20.0),
+        (768_000.0, 6.0),
+    ] {
+        let t0 = Instant::now();
+        let mut plugin = create_plugin();
+        assert!(plugin.activate(sr, 1, 4096), "activate at {sr} Hz");
+        let reset_at = (seconds * 0.5 * sr) as u64;
+        let out = play_midi(&plugin, sr, seconds, Some(reset_at));
+        println!(
+            "{sr} Hz, {seconds} s: {} note-ons, {} note-offs, {} CCs, out of order {}, late {}, \
+             still sounding {} ({:.1} s)",
+            out.note_ons,
+            out.note_offs,
+            out.midi,
+            out.out_of_order,
+            out.late,
+            out.hanging(),
+            t0.elapsed().as_secs_f64()
+        );
+        assert!(out.note_ons > 20, "{sr} Hz: only {} notes", out.note_ons);
+        assert_eq!(
+            out.out_of_order, 0,
+            "{sr} Hz: events out of order (first {:?})",
+            out.first_disorder
+        );
+        assert_eq!(out.late, 0, "{sr} Hz: events past their block");
+        // Deactivate and activate again: what was sounding ends in the first block.
+        plugin.deactivate();
+        assert!(plugin.activate(sr, 1, 4096));
+        let after = play_midi(&plugin, sr, 1.0 / sr, None);
+        assert!(
+            after.note_offs >= out.hanging(),
+            "{sr} Hz: {} notes were sounding at deactivate, {} note-offs after reactivation",
+            out.hanging(),
+            after.note_offs
+        );
+        plugin.deactivate();
     }
 }

@@ -38,6 +38,11 @@ pub struct Rendered {
 
 /// Renders a job. `setup` may prepare the engine first (e.g. load a cue sheet);
 /// `progress(done_samples)` is called after every block.
+///
+/// The output is compensated for the engine's latency (the limiter's look-ahead) the way a
+/// DAW compensates the plugin: the first sample of the file is timeline position 0, so the
+/// audio lines up with the MIDI file, cue sheets and bar lines, and the file ends exactly
+/// where the MIDI file ends.
 pub fn render_job(
     job: &RenderJob,
     setup: impl FnOnce(&mut Engine),
@@ -47,6 +52,7 @@ pub fn render_job(
     let block = job.block.clamp(1, 1 << 16);
     let mut engine = Engine::new(job.sample_rate as f32, job.settings);
     setup(&mut engine);
+    let latency = engine.latency_samples();
     let mut main = Vec::with_capacity(total * 2);
     let mut stems_out: Vec<Vec<f32>> = if job.stems {
         (0..STEMS).map(|_| Vec::with_capacity(total * 2)).collect()
@@ -57,10 +63,17 @@ pub fn render_job(
     let mut r = vec![0.0f32; block];
     let mut sbuf = vec![vec![0.0f32; block]; if job.stems { STEMS * 2 } else { 0 }];
     let mut smf = job.midi.then(SmfRecorder::new);
+    let mut end_beat = 0.0;
     let host = HostTransport::default();
+    let internal = total + latency;
     let mut done = 0;
-    while done < total {
-        let n = block.min(total - done);
+    while done < internal {
+        // Blocks end exactly at `total` so the MIDI file stops where the audio does.
+        let n = if done < total {
+            block.min(total - done)
+        } else {
+            block.min(internal - done)
+        };
         if job.stems {
             let mut it = sbuf.iter_mut();
             let mut outs: StemOutputs = Default::default();
@@ -69,29 +82,38 @@ pub fn render_job(
                 *o = Some((&mut a[..n], &mut b[..n]));
             }
             engine.process_stems(&host, &mut l[..n], &mut r[..n], &mut outs);
+        } else {
+            engine.process(&host, &mut l[..n], &mut r[..n]);
+        }
+        if done < total {
+            if let Some(rec) = smf.as_mut() {
+                rec.record_block(&engine);
+            }
+        }
+        // Samples before `latency` are the look-ahead's silence: compensated away.
+        let skip = latency.saturating_sub(done).min(n);
+        for i in skip..n {
+            main.push(l[i]);
+            main.push(r[i]);
+        }
+        if job.stems {
             for (s, out) in stems_out.iter_mut().enumerate() {
-                for i in 0..n {
+                for i in skip..n {
                     out.push(sbuf[2 * s][i]);
                     out.push(sbuf[2 * s + 1][i]);
                 }
             }
-        } else {
-            engine.process(&host, &mut l[..n], &mut r[..n]);
-        }
-        if let Some(rec) = smf.as_mut() {
-            rec.record_block(&engine);
-        }
-        for i in 0..n {
-            main.push(l[i]);
-            main.push(r[i]);
         }
         done += n;
-        progress(done as u64);
+        if done == total {
+            end_beat = engine.beat_position();
+        }
+        progress(done.min(total) as u64);
     }
     Rendered {
         main,
         stems: job.stems.then_some(stems_out),
-        midi: smf.map(SmfRecorder::finish),
+        midi: smf.map(|rec| rec.finish(end_beat)),
     }
 }
 

@@ -55,6 +55,39 @@ const MAX_DRIFT_BEATS: f64 = 0.05;
 /// Tempo glide time constant in mood-driven mode (seconds).
 const TEMPO_GLIDE_S: f32 = 1.5;
 
+/// Tolerance, in beats, for an event to count as due at a sample (far below one sample at any
+/// supported rate and tempo: 1 sample at 768 kHz and 20 BPM is 4e-7 beats).
+const DUE_EPS_BEATS: f64 = 1.0e-9;
+/// Deepest pre-roll (negative timeline position) the clock follows, in beats.
+const MAX_PREROLL_BEATS: f64 = 1.0e12;
+/// The engine's tempo range; host tempi outside it are halved or doubled into it.
+pub const TEMPO_RANGE_BPM: (f64, f64) = (20.0, 400.0);
+/// Minimum distance between two stingers, in beats: hits that land within it merge into one.
+pub const STINGER_MIN_SPACING_BEATS: f64 = 1.0;
+
+/// A host tempo halved or doubled into `TEMPO_RANGE_BPM`, with the factor applied (so host
+/// beats times the factor are the band's beats); `None` for a tempo that is not a positive
+/// finite number.
+pub fn fold_host_tempo(bpm: f64) -> Option<(f64, f64)> {
+    if !(bpm.is_finite() && bpm > 0.0) {
+        return None;
+    }
+    let (lo, hi) = TEMPO_RANGE_BPM;
+    let (mut t, mut scale) = (bpm, 1.0);
+    for _ in 0..1100 {
+        if t > hi {
+            t *= 0.5;
+            scale *= 0.5;
+        } else if t < lo {
+            t *= 2.0;
+            scale *= 2.0;
+        } else {
+            return Some((t, scale));
+        }
+    }
+    None
+}
+
 /// What the host says about its transport at the start of a block.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct HostTransport {
@@ -140,6 +173,11 @@ pub struct Engine {
     light_taps_seen: u64,
     /// Note events played since the last reset (a density measure for tests and the monitor).
     events_played: u64,
+    /// Where the last stinger landed, in beats (hits within a beat of it merge into it).
+    last_stinger_beat: f64,
+    /// Relocations (resets and jumps) since construction; never goes back (MIDI out compares
+    /// it to know when every sounding note must end).
+    relocations: u64,
 }
 
 impl Engine {
@@ -196,6 +234,8 @@ impl Engine {
             jumps: 0,
             light_taps_seen: 0,
             events_played: 0,
+            last_stinger_beat: f64::NEG_INFINITY,
+            relocations: 0,
         };
         e.reset();
         e
@@ -203,6 +243,8 @@ impl Engine {
 
     /// Back to the top of the timeline with silent voices; no allocation.
     pub fn reset(&mut self) {
+        self.event_log_len = 0;
+        self.beat_log_len = 0;
         self.composer.reset(self.settings.seed as u64);
         self.reset_voices();
         self.pending_hit = None;
@@ -226,18 +268,26 @@ impl Engine {
         self.update_timbre();
     }
 
-    /// Puts the clock at `beat` with the band silent (used on reset and timeline jumps).
+    /// Puts the clock at `beat` with the band silent (used on reset and timeline jumps). A
+    /// negative `beat` (a host's count-in or pre-roll) is kept: the clock runs through the
+    /// pre-roll in silence and the band starts exactly at beat 0.
     fn locate(&mut self, beat: f64) {
-        let beat = if beat.is_finite() { beat.max(0.0) } else { 0.0 };
+        let beat = if beat.is_finite() {
+            beat.max(-MAX_PREROLL_BEATS)
+        } else {
+            0.0
+        };
         self.composer.reset(self.settings.seed as u64);
         self.composer.set_committed(self.glide.current);
         self.reset_voices();
+        self.relocations += 1;
+        self.last_stinger_beat = f64::NEG_INFINITY;
         self.tick_beat = beat;
         self.tick_pos = 0;
         self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
-        self.next_plan_beat = beat.ceil() as u64;
+        self.next_plan_beat = beat.ceil().max(0.0) as u64;
         // Mid-beat: plan the beat we are inside so its later events still sound.
-        if beat.fract() > 0.0 {
+        if beat > 0.0 && beat.fract() > 0.0 {
             let b = beat.floor() as u64;
             self.composer.plan_beat(b, &self.beat_context());
             while self.composer.queue.pop_due(beat - 1e-9).is_some() {}
@@ -293,6 +343,14 @@ impl Engine {
     pub fn set_settings(&mut self, settings: &Settings) {
         let s = settings.sanitized();
         if s == self.settings {
+            return;
+        }
+        if self.samples_rendered == 0 {
+            // Nothing has played since the last reset (a host applies its parameter changes
+            // in the first block after a reset): start from these settings, exactly as if they
+            // had been in force at the reset, so a position always renders the same music.
+            self.settings = s;
+            self.reset();
             return;
         }
         if s.seed != self.settings.seed {
@@ -421,6 +479,12 @@ impl Engine {
         self.jumps
     }
 
+    /// Resets and jumps since the engine was built (monotonic): when it changes, the band
+    /// was silenced and re-located, so every sounding MIDI note must end.
+    pub fn relocations(&self) -> u64 {
+        self.relocations
+    }
+
     /// Notes and drum strokes played since the last reset.
     pub fn events_played(&self) -> u64 {
         self.events_played
@@ -477,10 +541,11 @@ impl Engine {
 
     /// Follows the host transport at a block start: re-anchors on jumps and loops.
     fn sync_transport(&mut self, host: &HostTransport, block_len: usize) {
-        self.host_tempo = match host.tempo_bpm {
-            Some(t) if t.is_finite() && t > 0.0 => Some(t.clamp(20.0, 400.0)),
-            _ => None,
-        };
+        // The band plays at the host's tempo halved or doubled into its own 20..400 BPM, and
+        // counts the host's beats by the same factor, so any host tempo locks without drift.
+        let folded = host.tempo_bpm.and_then(fold_host_tempo);
+        self.host_tempo = folded.map(|(t, _)| t);
+        let beat_scale = folded.map_or(1.0, |(_, s)| s);
         if !host.playing {
             self.expected_host_pos = None;
             return;
@@ -508,7 +573,7 @@ impl Engine {
         self.expected_host_pos = Some(pos + block_len as i64);
         // Where the host says we are, in our beats.
         let host_beat = match (host_tempo, host.pos_beats) {
-            (true, Some(b)) => b,
+            (true, Some(b)) => b * beat_scale,
             _ => pos as f64 / self.sample_rate as f64 * self.requested_tempo() / 60.0,
         };
         if !host_beat.is_finite() {
@@ -625,6 +690,34 @@ impl Engine {
         }
     }
 
+    /// A stinger for a lighting hit at the current position: on the next beat or at once. Hits
+    /// that land within `STINGER_MIN_SPACING_BEATS` of the last stinger merge into it (a
+    /// strobe's burst plays one stinger), so the plan never runs more than a beat ahead.
+    fn fire_stinger(&mut self, strength: f32) {
+        let now = self.beat_position();
+        let at = match self.settings.stinger {
+            StingerTiming::Immediate => now,
+            StingerTiming::NextBeat => now.ceil(),
+        };
+        if at < 0.0 || at < self.last_stinger_beat + STINGER_MIN_SPACING_BEATS - 1e-9 {
+            return;
+        }
+        self.last_stinger_beat = at;
+        // Plan the beats up to the stinger first so it lands on top of them (at most the one
+        // beat `at`: `at` is never later than the next beat).
+        while (self.next_plan_beat as f64) <= at {
+            let ctx = self.beat_context();
+            self.composer.plan_beat(self.next_plan_beat, &ctx);
+            self.next_plan_beat += 1;
+        }
+        self.composer.stinger(at, strength);
+    }
+
+    /// How far ahead of the playhead the composer has planned, in beats (at most about 1).
+    pub fn planned_ahead_beats(&self) -> f64 {
+        self.next_plan_beat as f64 - self.beat_position()
+    }
+
     /// Renders `left.len()` samples (any length; `right` must be as long) following `host`.
     pub fn process(&mut self, host: &HostTransport, left: &mut [f32], right: &mut [f32]) {
         let mut none: StemOutputs = Default::default();
@@ -645,18 +738,7 @@ impl Engine {
         self.beat_log_len = 0;
         self.sync_transport(host, len);
         if let Some(strength) = self.pending_hit.take() {
-            let now = self.beat_position();
-            let at = match self.settings.stinger {
-                StingerTiming::Immediate => now,
-                StingerTiming::NextBeat => now.ceil().max(self.next_plan_beat as f64),
-            };
-            // Plan the beats up to the stinger first so it lands on top of them.
-            while (self.next_plan_beat as f64) <= at {
-                let ctx = self.beat_context();
-                self.composer.plan_beat(self.next_plan_beat, &ctx);
-                self.next_plan_beat += 1;
-            }
-            self.composer.stinger(at, strength);
+            self.fire_stinger(strength);
         }
         let mut i = 0;
         while i < len {
@@ -664,7 +746,9 @@ impl Engine {
             if self.tick_pos >= CONTROL_PERIOD {
                 self.control_tick();
             }
-            let now = self.beat_position();
+            // Due at this sample: anything up to a hair past it (the clock's rounding must not
+            // push a beat that falls exactly on this sample to the next one).
+            let now = self.beat_position() + DUE_EPS_BEATS;
             // Plan beats and fire every event due at this sample.
             loop {
                 if now >= self.next_plan_beat as f64 {
@@ -698,7 +782,9 @@ impl Engine {
                 n = until as usize;
                 // Never step past the first sample at which `next` is due.
                 while n > 1
-                    && self.tick_beat + (self.tick_pos + n - 1) as f64 * self.beats_per_sample
+                    && self.tick_beat
+                        + (self.tick_pos + n - 1) as f64 * self.beats_per_sample
+                        + DUE_EPS_BEATS
                         >= next
                 {
                     n -= 1;
@@ -726,6 +812,15 @@ impl Engine {
         for ch in self.scratch.iter_mut() {
             ch[0][..n].fill(0.0);
             ch[1][..n].fill(0.0);
+        }
+        if self.beat_position() + DUE_EPS_BEATS < 0.0 {
+            // A host's pre-roll: silence until beat 0 (chunks end exactly there, since beat 0
+            // is the next beat to plan); the room's tail still rings out.
+            let s = &self.scratch;
+            let inputs: [(&[f32], &[f32]); CHANNELS] =
+                std::array::from_fn(|c| (&s[c][0][..n], &s[c][1][..n]));
+            self.mixer.process(&inputs, out);
+            return;
         }
         let [b, d, k, l, p, a] = &mut self.scratch;
         fn split(x: &mut [[f32; MAX_BLOCK]; 2], n: usize) -> (&mut [f32], &mut [f32]) {

@@ -3,6 +3,7 @@
 //! turns engine events into MIDI messages without allocating (the plugin uses it on the audio
 //! thread for its note output); `write_smf` builds a Standard MIDI File (CLI, main thread).
 
+pub mod out;
 pub mod smf;
 
 use crate::composer::events::EventKind;
@@ -222,19 +223,44 @@ impl MidiMapper {
                 });
             }
             EventKind::Swirl { .. } => {}
-            EventKind::LeadOn { note, velocity, .. } => {
-                if let Some(k) = self.lead.take() {
-                    emit(MidiMsg::Off {
-                        channel: CH_LEAD,
-                        key: k,
-                    });
+            EventKind::LeadOn {
+                note,
+                velocity,
+                legato,
+            } => {
+                let k = key(note);
+                match self.lead {
+                    // A legato step: the new note starts before the old one ends (overlapping
+                    // notes are how MIDI says legato; mono patches glide instead of
+                    // re-articulating). The same note again under a slur just holds.
+                    Some(old) if legato => {
+                        if old != k {
+                            emit(MidiMsg::On {
+                                channel: CH_LEAD,
+                                key: k,
+                                velocity,
+                            });
+                            emit(MidiMsg::Off {
+                                channel: CH_LEAD,
+                                key: old,
+                            });
+                        }
+                    }
+                    _ => {
+                        if let Some(old) = self.lead {
+                            emit(MidiMsg::Off {
+                                channel: CH_LEAD,
+                                key: old,
+                            });
+                        }
+                        emit(MidiMsg::On {
+                            channel: CH_LEAD,
+                            key: k,
+                            velocity,
+                        });
+                    }
                 }
-                emit(MidiMsg::On {
-                    channel: CH_LEAD,
-                    key: key(note),
-                    velocity,
-                });
-                self.lead = Some(key(note));
+                self.lead = Some(k);
             }
             EventKind::LeadOff | EventKind::LeadFall { .. } => {
                 if let Some(k) = self.lead.take() {
@@ -245,22 +271,39 @@ impl MidiMapper {
                 }
             }
             EventKind::PadChord { notes, len } => {
-                for &k in &self.pad[..self.pad_len] {
-                    emit(MidiMsg::Off {
-                        channel: CH_PAD,
-                        key: k,
-                    });
-                }
+                // Only what changes: notes that leave end, notes that arrive start, common
+                // tones stay held (a re-sent chord sends nothing).
                 let len = (len as usize).min(6);
-                for (i, &n) in notes[..len].iter().enumerate() {
-                    emit(MidiMsg::On {
-                        channel: CH_PAD,
-                        key: key(n),
-                        velocity: 0.55,
-                    });
-                    self.pad[i] = key(n);
+                let mut new = [0u8; 6];
+                let mut n_new = 0;
+                for &n in &notes[..len] {
+                    let k = key(n);
+                    if !new[..n_new].contains(&k) {
+                        new[n_new] = k;
+                        n_new += 1;
+                    }
                 }
-                self.pad_len = len;
+                let old = self.pad;
+                let old = &old[..self.pad_len];
+                for &k in old {
+                    if !new[..n_new].contains(&k) {
+                        emit(MidiMsg::Off {
+                            channel: CH_PAD,
+                            key: k,
+                        });
+                    }
+                }
+                for &k in &new[..n_new] {
+                    if !old.contains(&k) {
+                        emit(MidiMsg::On {
+                            channel: CH_PAD,
+                            key: k,
+                            velocity: 0.55,
+                        });
+                    }
+                }
+                self.pad = new;
+                self.pad_len = n_new;
             }
         }
     }

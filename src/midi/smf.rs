@@ -37,8 +37,6 @@ pub struct SmfRecorder {
     order: u64,
     /// Last mood lane values written (0..127), to write only changes.
     last_cc: [i16; 3],
-    /// Latest beat seen, for closing notes at the end.
-    last_beat: f64,
 }
 
 fn to_tick(beat: f64) -> u64 {
@@ -71,11 +69,9 @@ impl SmfRecorder {
                     }
                 }
             }
-            self.last_beat = self.last_beat.max(mark.beat as f64);
         }
         for played in engine.played_events() {
             let t = to_tick(played.event.beat);
-            self.last_beat = self.last_beat.max(played.event.beat);
             let mut out = Vec::new();
             self.mapper.map(&played.event.kind, &mut |m| out.push(m));
             for m in out {
@@ -95,9 +91,14 @@ impl SmfRecorder {
         self.events.push((tick, self.order, m));
     }
 
-    /// Closes sounding notes one beat after the last event and returns the file's bytes.
-    pub fn finish(mut self) -> Vec<u8> {
-        let end = to_tick(self.last_beat + 1.0);
+    /// Closes sounding notes at `end_beat` (where the audio ends) and returns the file's
+    /// bytes; the tracks end there too.
+    pub fn finish(mut self, end_beat: f64) -> Vec<u8> {
+        let end = to_tick(end_beat.max(0.0));
+        // Nothing may outlast the audio (a drum note's tail at the very end is cut short).
+        for e in self.events.iter_mut() {
+            e.0 = e.0.min(end);
+        }
         let mut offs = Vec::new();
         self.mapper.all_off(&mut |m| offs.push(m));
         for m in offs {
@@ -131,7 +132,7 @@ impl SmfRecorder {
             last = last.max(t);
         }
         conductor.push(TrackEvent {
-            delta: u28::new(0),
+            delta: u28::new((end.saturating_sub(last)) as u32),
             kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
         });
         tracks.push(conductor);
@@ -196,7 +197,7 @@ impl SmfRecorder {
                 last = t;
             }
             tr.push(TrackEvent {
-                delta: u28::new(0),
+                delta: u28::new((end.saturating_sub(last)) as u32),
                 kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
             });
             tracks.push(tr);

@@ -7,7 +7,8 @@ pub mod ui_state;
 
 use crate::engine::mixer::{STEMS, STEM_NAMES};
 use crate::engine::{Engine, HostTransport, Settings, StemOutputs};
-use crate::midi::{mood_ccs, MidiMapper, MidiMsg};
+use crate::midi::out::MidiOut;
+use crate::midi::MidiMsg;
 use crate::preset;
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
@@ -24,10 +25,8 @@ pub struct MoodNoir {
     engine: Option<Box<Engine>>,
     /// Factory scenes parsed once (main thread), indexed like `SceneChoice`.
     scenes: Vec<Option<Settings>>,
-    /// Sounding notes of the MIDI output (so every note-on gets its note-off).
-    midi: MidiMapper,
-    /// The engine's jump count when MIDI was last sent (a jump silences the MIDI notes).
-    midi_jumps: u64,
+    /// The MIDI output: sounding notes, the latency delay and messages the host refused.
+    midi: MidiOut,
     /// Audio → editor telemetry (atomics; written at the end of `process()`).
     ui: Arc<UiState>,
     /// The audio thread's writer for `ui` (meter integrators).
@@ -59,8 +58,7 @@ impl Default for MoodNoir {
             params: Arc::new(MoodNoirParams::default()),
             engine: None,
             scenes,
-            midi: MidiMapper::default(),
-            midi_jumps: 0,
+            midi: MidiOut::new(48_000.0, 0),
             ui: Arc::new(UiState::default()),
             ui_writer: UiWriter::default(),
             light: None,
@@ -185,6 +183,10 @@ impl Plugin for MoodNoir {
         engine.reset();
         self.light = Some(link);
         context.set_latency_samples(engine.latency_samples() as u32);
+        // Notes still sounding from before end in the first block; MIDI is delayed by the
+        // latency so it lines up with the (host-compensated) audio.
+        self.midi
+            .configure(buffer_config.sample_rate, engine.latency_samples() as u32);
         self.ui_writer
             .set_sample_rate(&self.ui, buffer_config.sample_rate);
         self.engine = Some(engine);
@@ -198,6 +200,7 @@ impl Plugin for MoodNoir {
         if let Some(engine) = self.engine.as_mut() {
             engine.reset();
         }
+        self.midi.panic();
     }
 
     fn process(
@@ -254,7 +257,7 @@ impl Plugin for MoodNoir {
             }
             [] => {}
         }
-        send_midi(engine, &mut self.midi, &mut self.midi_jumps, context);
+        send_midi(engine, &mut self.midi, buffer.samples(), context);
         self.ui_writer
             .publish(&self.ui, engine, buffer.as_slice_immutable());
         if let Some(light) = self.light.as_ref() {
@@ -266,18 +269,22 @@ impl Plugin for MoodNoir {
     fn deactivate(&mut self) {
         self.light = None;
         self.engine = None;
+        // No events can be sent outside `process`: the notes end in the first block after
+        // the next activation.
+        self.midi.panic();
     }
 }
 
-/// Sends what the engine played in this block as MIDI, sample-accurately: notes on their
-/// instrument's channel and the mood as controllers at each beat. Audio thread; no allocation.
+/// Sends what the engine played in this block as MIDI, sample-accurately and in time order:
+/// notes on their instrument's channel and the mood as controllers at each beat, delayed by
+/// the plugin's latency. Audio thread; no allocation.
 fn send_midi<P: Plugin>(
     engine: &Engine,
-    mapper: &mut MidiMapper,
-    last_jumps: &mut u64,
+    out: &mut MidiOut,
+    block_len: usize,
     context: &mut impl ProcessContext<P>,
 ) {
-    let mut emit = |timing: u32, m: MidiMsg| {
+    out.block(engine, block_len, |timing, m| {
         let event = match m {
             MidiMsg::On {
                 channel,
@@ -304,21 +311,9 @@ fn send_midi<P: Plugin>(
                 value,
             },
         };
-        // A full host queue drops the event rather than blocking the audio thread.
-        let _ = context.try_send_event(event);
-    };
-    if engine.jumps() != *last_jumps {
-        *last_jumps = engine.jumps();
-        mapper.all_off(&mut |m| emit(0, m));
-    }
-    for mark in engine.beat_marks() {
-        for cc in mood_ccs(mark.mood) {
-            emit(mark.offset, cc);
-        }
-    }
-    for played in engine.played_events() {
-        mapper.map(&played.event.kind, &mut |m| emit(played.offset, m));
-    }
+        // A full host queue refuses the event: it is retried in the next block.
+        context.try_send_event(event).is_ok()
+    });
 }
 
 impl ClapPlugin for MoodNoir {

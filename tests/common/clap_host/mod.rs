@@ -17,9 +17,9 @@
 use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::entry::clap_plugin_entry;
 use clap_sys::events::{
-    clap_event_header, clap_event_param_value, clap_event_transport, clap_input_events,
-    clap_output_events, CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_MIDI, CLAP_EVENT_NOTE_OFF,
-    CLAP_EVENT_NOTE_ON, CLAP_EVENT_PARAM_VALUE, CLAP_EVENT_TRANSPORT,
+    clap_event_header, clap_event_note, clap_event_param_value, clap_event_transport,
+    clap_input_events, clap_output_events, CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_MIDI,
+    CLAP_EVENT_NOTE_OFF, CLAP_EVENT_NOTE_ON, CLAP_EVENT_PARAM_VALUE, CLAP_EVENT_TRANSPORT,
 };
 use clap_sys::ext::audio_ports::{
     clap_audio_port_info, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS,
@@ -421,8 +421,8 @@ unsafe extern "C" fn in_events_get(
     }
 }
 
-/// Counts what the plugin pushes to `out_events` (no storage, so no allocation).
-#[derive(Default, Clone, Copy, Debug)]
+/// Counts what the plugin pushes to `out_events` (fixed storage, so no allocation).
+#[derive(Clone, Copy, Debug)]
 pub struct OutEventCounter {
     pub pushed: u32,
     pub param_values: u32,
@@ -436,6 +436,40 @@ pub struct OutEventCounter {
     pub late: u32,
     /// The current block's length, set by `process` before calling the plugin.
     pub block_frames: u32,
+    /// Events whose time was earlier than the event before them in the same block (CLAP
+    /// requires output events sorted by time; must stay 0).
+    pub out_of_order: u32,
+    /// The time of the last event pushed in the current block.
+    pub last_time: u32,
+    /// The worst out-of-order pair seen: (earlier time pushed later, the time before it).
+    pub first_disorder: Option<(u32, u32)>,
+    /// Sounding notes per channel and key (note-ons minus note-offs, never below 0).
+    pub sounding: [[u16; 128]; 16],
+}
+
+impl Default for OutEventCounter {
+    fn default() -> Self {
+        Self {
+            pushed: 0,
+            param_values: 0,
+            note_ons: 0,
+            note_offs: 0,
+            midi: 0,
+            late: 0,
+            block_frames: 0,
+            out_of_order: 0,
+            last_time: 0,
+            first_disorder: None,
+            sounding: [[0; 128]; 16],
+        }
+    }
+}
+
+impl OutEventCounter {
+    /// Notes that got a note-on and no note-off yet.
+    pub fn hanging(&self) -> u32 {
+        self.sounding.iter().flatten().map(|&c| c as u32).sum()
+    }
 }
 
 unsafe extern "C" fn out_events_try_push(
@@ -447,10 +481,33 @@ unsafe extern "C" fn out_events_try_push(
     if !event.is_null() {
         let h = unsafe { &*event };
         if h.space_id == CLAP_CORE_EVENT_SPACE_ID {
+            if h.time < counter.last_time {
+                counter.out_of_order += 1;
+                counter
+                    .first_disorder
+                    .get_or_insert((h.time, counter.last_time));
+            }
+            counter.last_time = h.time;
+            let note = || {
+                let n = unsafe { &*(event as *const clap_event_note) };
+                (n.channel, n.key)
+            };
             match h.type_ {
                 CLAP_EVENT_PARAM_VALUE => counter.param_values += 1,
-                CLAP_EVENT_NOTE_ON => counter.note_ons += 1,
-                CLAP_EVENT_NOTE_OFF => counter.note_offs += 1,
+                CLAP_EVENT_NOTE_ON => {
+                    counter.note_ons += 1;
+                    if let (c @ 0..=15, k @ 0..=127) = note() {
+                        let s = &mut counter.sounding[c as usize][k as usize];
+                        *s = s.saturating_add(1);
+                    }
+                }
+                CLAP_EVENT_NOTE_OFF => {
+                    counter.note_offs += 1;
+                    if let (c @ 0..=15, k @ 0..=127) = note() {
+                        let s = &mut counter.sounding[c as usize][k as usize];
+                        *s = s.saturating_sub(1);
+                    }
+                }
                 CLAP_EVENT_MIDI => counter.midi += 1,
                 _ => {}
             }
@@ -597,6 +654,7 @@ impl AudioSide {
         };
         let in_events = events.as_clap();
         out_events.block_frames = frames as u32;
+        out_events.last_time = 0;
         let out_list = clap_output_events {
             ctx: out_events as *mut OutEventCounter as *mut c_void,
             try_push: Some(out_events_try_push),
@@ -614,6 +672,13 @@ impl AudioSide {
         };
         let f = self.p().process.expect("process is null");
         unsafe { f(self.plugin, &process) }
+    }
+
+    /// `clap_plugin.reset` (audio thread: the host clears the plugin's buffers, e.g. after a
+    /// transport jump it does not report).
+    pub fn reset(&self) {
+        let f = self.p().reset.expect("reset is null");
+        unsafe { f(self.plugin) };
     }
 
     /// `clap_plugin_params.flush` (audio thread while the plugin is active, main thread
