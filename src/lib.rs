@@ -15,6 +15,7 @@ pub mod mood;
 pub mod plugin;
 pub mod preset;
 pub mod voices;
+pub mod watched;
 
 pub use plugin::MoodNoir;
 

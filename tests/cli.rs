@@ -194,3 +194,188 @@ fn midi_and_stems_are_written_and_consistent() {
         .fold(0.0, f32::max);
     assert!(err < 1e-5, "stems differ from the mix by {err}");
 }
+
+/// Seconds from the start of a Standard MIDI File to each tick, through its tempo map.
+fn smf_seconds(smf: &midly::Smf, tick: u64) -> f64 {
+    let ppq = match smf.header.timing {
+        midly::Timing::Metrical(p) => p.as_int() as f64,
+        _ => panic!("metrical timing expected"),
+    };
+    let mut tempo_changes = Vec::new();
+    let mut t = 0u64;
+    for ev in &smf.tracks[0] {
+        t += ev.delta.as_int() as u64;
+        if let midly::TrackEventKind::Meta(midly::MetaMessage::Tempo(us)) = ev.kind {
+            tempo_changes.push((t, us.as_int() as f64));
+        }
+    }
+    let (mut secs, mut last_tick, mut us) = (0.0, 0u64, 500_000.0);
+    for &(at, new_us) in &tempo_changes {
+        if at >= tick {
+            break;
+        }
+        secs += (at - last_tick) as f64 / ppq * us / 1e6;
+        last_tick = at;
+        us = new_us;
+    }
+    secs + (tick - last_tick) as f64 / ppq * us / 1e6
+}
+
+#[test]
+fn the_midi_file_ends_with_the_audio_and_its_first_notes_line_up() {
+    let (wav, mid) = (tmp("len.wav"), tmp("len.mid"));
+    let out = render_for(
+        20,
+        &wav,
+        &["--preset", "neon-chase", "--midi", mid.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (spec, audio) = read(&wav);
+    let audio_s = audio.len() as f64 / 2.0 / spec.sample_rate as f64;
+    assert!((audio_s - 20.0).abs() < 1e-6, "{audio_s}");
+    let bytes = std::fs::read(&mid).unwrap();
+    let smf = midly::Smf::parse(&bytes).unwrap();
+    let mut end_tick = 0u64;
+    let mut first_on = u64::MAX;
+    for track in &smf.tracks {
+        let mut t = 0u64;
+        for ev in track {
+            t += ev.delta.as_int() as u64;
+            if let midly::TrackEventKind::Midi {
+                message: midly::MidiMessage::NoteOn { vel, .. },
+                ..
+            } = ev.kind
+            {
+                if vel > 0 {
+                    first_on = first_on.min(t);
+                }
+            }
+        }
+        end_tick = end_tick.max(t);
+    }
+    let midi_s = smf_seconds(&smf, end_tick);
+    println!("audio {audio_s:.4} s, MIDI file {midi_s:.4} s");
+    // The file may end a tick early (rounding), never after the audio.
+    assert!(
+        midi_s <= audio_s + 1e-3,
+        "MIDI runs {:.3} s past the audio",
+        midi_s - audio_s
+    );
+    assert!(
+        midi_s > audio_s - 0.01,
+        "MIDI ends {:.3} s early",
+        audio_s - midi_s
+    );
+    // The first note is at beat 0 of the file; the audio's first onset is there too (the
+    // render compensates the limiter's look-ahead, 4 ms), within 1 ms.
+    assert_eq!(first_on, 0);
+    let onset = audio
+        .chunks(2)
+        .position(|f| f[0].abs() > 1e-6 || f[1].abs() > 1e-6)
+        .unwrap();
+    assert!(
+        onset as f64 / spec.sample_rate as f64 <= 0.001,
+        "audio starts {} samples after the MIDI",
+        onset
+    );
+}
+
+/// A small cue sheet: bright office, then a dark blue alley.
+fn cue_sheet(name: &str) -> PathBuf {
+    let p = tmp(name);
+    std::fs::write(
+        &p,
+        r#"{"format": "mood-noir-cues", "version": 1, "cues": [
+            {"name": "office", "at": 0, "intensity": 0.9, "cct": 3000},
+            {"name": "alley", "at": 2, "fade": 1, "intensity": 0.1, "rgb": [0.1, 0.2, 0.9],
+             "contrast": 0.95, "flicker": 0.6}]}"#,
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn flags_that_conflict_or_do_nothing_are_refused() {
+    let out = tmp("conflict.wav");
+    let sheet = cue_sheet("conflict-cues.json");
+    let mp3 = tmp("x.mp3");
+    let cases: [(&[&str], &Path, &str); 8] = [
+        (
+            &["--tempo-mode", "mood", "--tempo", "90"],
+            &out,
+            "--tempo-mode mood does not use it",
+        ),
+        (&["--follow", "0.5"], &out, "--cues"),
+        (&["--light-smooth", "2"], &out, "--cues"),
+        (&["--block-size", "0"], &out, "block-size"),
+        (&["--seed", "1000"], &out, "seed"),
+        (
+            &["--cues", sheet.to_str().unwrap(), "--light-smooth", "30"],
+            &out,
+            "--light-smooth must be between 0 and 20",
+        ),
+        (&[], &mp3, "only WAV files are written"),
+        (
+            &["--tempo", "20"],
+            &out,
+            "--tempo must be between 30 and 300",
+        ),
+    ];
+    for (args, file, expect) in cases {
+        let _ = std::fs::remove_file(file);
+        let o = render(file, args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(!file.exists(), "{args:?} wrote a file");
+    }
+    // The accepted combinations still work.
+    assert!(render(&out, &["--tempo-mode", "fixed", "--tempo", "90"])
+        .status
+        .success());
+}
+
+#[test]
+fn follow_zero_means_the_light_changes_nothing() {
+    let (plain, followed) = (tmp("plain.wav"), tmp("follow0.wav"));
+    let sheet = cue_sheet("follow0-cues.json");
+    assert!(render(&plain, &["--preset", "smoky-office"])
+        .status
+        .success());
+    let o = render(
+        &followed,
+        &[
+            "--preset",
+            "smoky-office",
+            "--cues",
+            sheet.to_str().unwrap(),
+            "--follow",
+            "0",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, a) = read(&plain);
+    let (_, b) = read(&followed);
+    let first = a.iter().zip(&b).position(|(x, y)| x != y);
+    assert_eq!(
+        first, None,
+        "--follow 0 with a cue sheet changed the render"
+    );
+    // And the sheet does change it at full follow (the test is not vacuous).
+    let full = tmp("follow1.wav");
+    let o = render(
+        &full,
+        &[
+            "--preset",
+            "smoky-office",
+            "--cues",
+            sheet.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success());
+    assert!(read(&full).1 != a);
+}

@@ -41,7 +41,7 @@ enum Command {
         /// Length in seconds.
         #[arg(long, default_value_t = 60.0)]
         seconds: f64,
-        /// Output WAV (32-bit float stereo).
+        /// Output WAV (32-bit float stereo; the name must end in .wav).
         #[arg(long)]
         out: PathBuf,
         /// A preset: a JSON file, or a factory scene id (see `mood-noir presets`).
@@ -59,13 +59,13 @@ enum Command {
         /// Sample rate in Hz.
         #[arg(long, default_value_t = 48000, value_parser = clap::value_parser!(u32).range(8000..=384000))]
         sample_rate: u32,
-        /// Seed of every musical choice (overrides the preset).
-        #[arg(long)]
+        /// Seed of every musical choice, 0..999 as in the plugin (overrides the preset).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=mood_noir::engine::settings::SEED_MAX as i64))]
         seed: Option<u32>,
         /// Tempo mode (offline there is no host: "host" follows the mood).
         #[arg(long, value_enum)]
         tempo_mode: Option<TempoArg>,
-        /// Tempo in BPM; implies --tempo-mode fixed.
+        /// Tempo in BPM, 30..300; implies --tempo-mode fixed (and conflicts with any other).
         #[arg(long)]
         tempo: Option<f32>,
         /// Swing 0..1.
@@ -86,15 +86,17 @@ enum Command {
         /// light follows it along the timeline and drives the mood (Mood source: Light).
         #[arg(long)]
         cues: Option<PathBuf>,
-        /// Smoothing time constant of the light's mood, seconds.
-        #[arg(long, default_value_t = 1.0)]
-        light_smooth: f32,
-        /// Follow amount 0..1: how far the light pulls the mood from the manual one.
-        #[arg(long)]
+        /// Smoothing time constant of the light's mood, 0..20 seconds (default 1; needs
+        /// --cues: without light there is nothing to smooth).
+        #[arg(long, requires = "cues")]
+        light_smooth: Option<f32>,
+        /// Follow amount 0..1: how far the light pulls the mood and the key light from the
+        /// manual ones (default 1; needs --cues).
+        #[arg(long, requires = "cues")]
         follow: Option<f32>,
-        /// Processing block size in samples (the result does not depend on it).
-        #[arg(long, default_value_t = 512)]
-        block_size: usize,
+        /// Processing block size in samples, 1..65536 (the result does not depend on it).
+        #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
+        block_size: u32,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -183,6 +185,16 @@ fn run(cli: Cli) -> Result<(), String> {
             light_smooth,
             follow,
         } => {
+            let is_wav = out
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+            if !is_wav {
+                return Err(format!(
+                    "--out {}: only WAV files are written (name it .wav; convert with ffmpeg)",
+                    out.display()
+                ));
+            }
             if !(seconds.is_finite() && seconds > 0.0 && seconds <= 6.0 * 3600.0) {
                 return Err(format!(
                     "--seconds must be between 0 and 21600, got {seconds}"
@@ -225,7 +237,19 @@ fn run(cli: Cli) -> Result<(), String> {
                 };
             }
             if let Some(t) = tempo {
-                s.fixed_tempo_bpm = finite_in("tempo", t, 30.0, 300.0)?;
+                if let Some(m) = tempo_mode.filter(|m| !matches!(m, TempoArg::Fixed)) {
+                    let name = match m {
+                        TempoArg::Host => "host",
+                        TempoArg::Mood => "mood",
+                        TempoArg::Fixed => "fixed",
+                    };
+                    return Err(format!(
+                        "--tempo sets a fixed tempo, but --tempo-mode {name} does not use it \
+                         (drop one of them)"
+                    ));
+                }
+                let (lo, hi) = mood_noir::engine::settings::FIXED_TEMPO_RANGE_BPM;
+                s.fixed_tempo_bpm = finite_in("tempo", t, lo, hi)?;
                 s.tempo_mode = TempoMode::Fixed;
             }
             if let Some(v) = swing {
@@ -239,20 +263,6 @@ fn run(cli: Cli) -> Result<(), String> {
                     QuantizeArg::FourBars => Quantize::FourBars,
                 };
             }
-            let total = (seconds * sample_rate as f64).round() as u64;
-            let bar = if quiet {
-                ProgressBar::hidden()
-            } else {
-                let b = ProgressBar::new(total);
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{spinner} rendering [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
-                );
-                b
-            };
             let mut sheet = match &cues {
                 None => None,
                 Some(p) => {
@@ -266,6 +276,11 @@ fn run(cli: Cli) -> Result<(), String> {
             if let Some(f) = follow {
                 s.follow = finite_in("follow", f, 0.0, 1.0)?;
             }
+            let mut light = mood_noir::light::LightSettings::default();
+            if let Some(v) = light_smooth {
+                let max = mood_noir::light::model::LIGHT_SMOOTH_MAX_S;
+                light.smooth_s = finite_in("light-smooth", v, 0.0, max)?;
+            }
             if let Some(dir) = &stems {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -274,19 +289,23 @@ fn run(cli: Cli) -> Result<(), String> {
                 settings: s,
                 sample_rate,
                 seconds,
-                block: block_size,
+                block: block_size as usize,
                 stems: stems.is_some(),
                 midi: midi.is_some(),
             };
-            if !(light_smooth.is_finite() && (0.0..=60.0).contains(&light_smooth)) {
-                bar.finish_and_clear();
-                return Err(format!(
-                    "--light-smooth must be between 0 and 60, got {light_smooth}"
-                ));
-            }
-            let light = mood_noir::light::LightSettings {
-                smooth_s: light_smooth,
-                ..Default::default()
+            let total = (seconds * sample_rate as f64).round() as u64;
+            let bar = if quiet {
+                ProgressBar::hidden()
+            } else {
+                let b = ProgressBar::new(total);
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} rendering [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                b
             };
             let rendered = mood_noir::cli::render_job(
                 &job,

@@ -129,7 +129,7 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
     let scene = app.params.music.scene.value();
     let note = (scene != SceneChoice::Custom).then(|| {
         format!(
-            "Scene “{}” sets the mood; choose Custom to steer it here",
+            "Scene “{}”: the pad and knobs shift its mood (centre = the scene)",
             SceneChoice::variants()[scene.to_index()]
         )
     });

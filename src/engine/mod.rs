@@ -88,6 +88,12 @@ pub fn fold_host_tempo(bpm: f64) -> Option<(f64, f64)> {
     None
 }
 
+/// The key-light brightness a mood implies when no light says otherwise (it sets the rain):
+/// darker for sadder moods.
+fn mood_brightness(m: Mood) -> f32 {
+    (0.5 + 0.4 * m.valence).clamp(0.0, 1.0)
+}
+
 /// What the host says about its transport at the start of a block.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct HostTransport {
@@ -409,7 +415,18 @@ impl Engine {
         self.light_mood = self.light.tick(source, seconds, beats);
         self.light_intensity = match source {
             MoodSource::Manual => None,
-            _ => self.light.intensity(),
+            _ => self.light.intensity().and_then(|i| {
+                // Follow amount scales the light's pull on the key light too (rain, blackout),
+                // not only on the mood: at 0 the light changes nothing at all.
+                let f = self.settings.follow;
+                (f > 0.0).then(|| {
+                    let base = self
+                        .settings
+                        .scene_intensity
+                        .unwrap_or_else(|| mood_brightness(self.glide.current));
+                    base + (i - base) * f
+                })
+            }),
         };
         if let Some(h) = self.light.take_hit() {
             self.trigger_hit(h);
@@ -633,10 +650,10 @@ impl Engine {
             .set_level((0.15 + 0.75 * m.tension - 0.25 * m.arousal).clamp(0.05, 1.0));
         self.pad.set_tension(m.tension);
         // Darkness brings the rain: from the light when it comes in, else from the mood.
-        let dark = match self.effective_intensity() {
-            Some(i) => 1.0 - i,
-            None => (0.5 - 0.4 * m.valence).clamp(0.0, 1.0),
-        };
+        let dark = 1.0
+            - self
+                .effective_intensity()
+                .unwrap_or_else(|| mood_brightness(m));
         let rain = (0.1 + 0.55 * dark).clamp(0.0, 1.0);
         let traffic = (0.15 + 0.35 * m.arousal + 0.2 * m.tension).clamp(0.0, 1.0);
         let vinyl = (0.15 + 0.2 * (1.0 - v01)).clamp(0.0, 1.0);

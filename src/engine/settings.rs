@@ -64,6 +64,33 @@ impl Quantize {
     }
 }
 
+/// Lowest level a knob, preset or the CLI can set, dB (the plugin's level faders' range).
+pub const LEVEL_MIN_DB: f32 = -60.0;
+/// Highest level, dB.
+pub const LEVEL_MAX_DB: f32 = 6.0;
+/// A level at or below this is silence (mute, solo); presets may write it to mute a part.
+pub const SILENT_DB: f32 = -80.0;
+/// Largest seed (the plugin's Seed parameter range, 0..=999).
+pub const SEED_MAX: u32 = 999;
+/// The Fixed tempo range, BPM.
+pub const FIXED_TEMPO_RANGE_BPM: (f32, f32) = (30.0, 300.0);
+
+/// A level in dB inside the shared range: `LEVEL_MIN_DB..=LEVEL_MAX_DB`, or `SILENT_DB` for
+/// anything at or below -79 dB; NaN becomes 0 dB.
+pub fn sanitize_level_db(x: f32) -> f32 {
+    if !x.is_finite() {
+        if x == f32::NEG_INFINITY {
+            SILENT_DB
+        } else {
+            0.0
+        }
+    } else if x <= SILENT_DB + 1.0 {
+        SILENT_DB
+    } else {
+        x.clamp(LEVEL_MIN_DB, LEVEL_MAX_DB)
+    }
+}
+
 /// Per-instrument levels in dB.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -186,16 +213,23 @@ impl Settings {
         }
         self.mood = self.mood.sanitized();
         self.follow = fix(self.follow, 0.0, 1.0, d.follow);
-        self.fixed_tempo_bpm = fix(self.fixed_tempo_bpm, 30.0, 300.0, d.fixed_tempo_bpm);
+        let (tlo, thi) = FIXED_TEMPO_RANGE_BPM;
+        self.fixed_tempo_bpm = fix(self.fixed_tempo_bpm, tlo, thi, d.fixed_tempo_bpm);
         self.swing = fix(self.swing, 0.0, 1.0, d.swing);
-        self.levels.bass_db = fix(self.levels.bass_db, -80.0, 12.0, 0.0);
-        self.levels.drums_db = fix(self.levels.drums_db, -80.0, 12.0, 0.0);
-        self.levels.keys_db = fix(self.levels.keys_db, -80.0, 12.0, 0.0);
-        self.levels.lead_db = fix(self.levels.lead_db, -80.0, 12.0, 0.0);
-        self.levels.pad_db = fix(self.levels.pad_db, -80.0, 12.0, 0.0);
-        self.levels.ambience_db = fix(self.levels.ambience_db, -80.0, 12.0, 0.0);
+        self.seed = self.seed.min(SEED_MAX);
+        let l = &mut self.levels;
+        for db in [
+            &mut l.bass_db,
+            &mut l.drums_db,
+            &mut l.keys_db,
+            &mut l.lead_db,
+            &mut l.pad_db,
+            &mut l.ambience_db,
+        ] {
+            *db = sanitize_level_db(*db);
+        }
         self.reverb = fix(self.reverb, 0.0, 1.0, d.reverb);
-        self.master_db = fix(self.master_db, -80.0, 12.0, 0.0);
+        self.master_db = sanitize_level_db(self.master_db);
         self.scene_intensity = self
             .scene_intensity
             .filter(|i| i.is_finite())

@@ -18,6 +18,9 @@ use super::sidechain::{SidechainAnalyzer, SidechainMode, CCT_MAX_K, CCT_MIN_K};
 use crate::engine::MoodSource;
 use crate::mood::Mood;
 
+/// Longest light smoothing, seconds (the plugin's Light smoothing range and the CLI's).
+pub const LIGHT_SMOOTH_MAX_S: f32 = 20.0;
+
 /// User settings of the light model (the plugin's Light parameters).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LightSettings {

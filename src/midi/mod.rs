@@ -435,4 +435,61 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn legato_overlaps_and_an_unchanged_pad_sends_nothing() {
+        let mut m = MidiMapper::default();
+        let on = |note, legato| EventKind::LeadOn {
+            note,
+            velocity: 0.6,
+            legato,
+        };
+        collect(&mut m, on(60, false));
+        // Legato: the new note starts before the old one ends (no retrigger).
+        assert_eq!(
+            collect(&mut m, on(62, true)),
+            vec![
+                MidiMsg::On {
+                    channel: CH_LEAD,
+                    key: 62,
+                    velocity: 0.6
+                },
+                MidiMsg::Off {
+                    channel: CH_LEAD,
+                    key: 60
+                }
+            ]
+        );
+        // Slurred onto the same note: it just holds.
+        assert!(collect(&mut m, on(62, true)).is_empty());
+        // Detached: off, then on.
+        let v = collect(&mut m, on(64, false));
+        assert!(matches!(v[0], MidiMsg::Off { key: 62, .. }));
+        assert!(matches!(v[1], MidiMsg::On { key: 64, .. }));
+        let chord = EventKind::PadChord {
+            notes: [48, 51, 55, 58, 0, 0],
+            len: 4,
+        };
+        assert_eq!(collect(&mut m, chord).len(), 4);
+        assert!(collect(&mut m, chord).is_empty(), "a re-sent chord holds");
+        // One voice moves: one off, one on; the common tones stay held.
+        let moved = EventKind::PadChord {
+            notes: [48, 51, 55, 57, 0, 0],
+            len: 4,
+        };
+        assert_eq!(
+            collect(&mut m, moved),
+            vec![
+                MidiMsg::Off {
+                    channel: CH_PAD,
+                    key: 58
+                },
+                MidiMsg::On {
+                    channel: CH_PAD,
+                    key: 57,
+                    velocity: 0.55
+                }
+            ]
+        );
+    }
 }

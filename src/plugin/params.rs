@@ -238,8 +238,7 @@ pub struct MuteSoloParams {
     pub solo_amb: BoolParam,
 }
 
-/// The level the mixer treats as silence (dB).
-const SILENT_DB: f32 = -80.0;
+use crate::engine::settings::{LEVEL_MAX_DB, LEVEL_MIN_DB, SEED_MAX, SILENT_DB};
 
 impl Default for MuteSoloParams {
     fn default() -> Self {
@@ -282,6 +281,45 @@ impl MuteSoloParams {
     }
 }
 
+/// The settings of a factory scene with the knobs acting on top of it: every knob at its
+/// default plays the scene exactly; a knob moved away from its default shifts the scene's
+/// value by as much (mood axes, swing and reverb add their offset, levels add their dB), and
+/// a quantize other than the default replaces the scene's. Source, follow, tempo mode and
+/// tempo, seed, stinger timing and master are always the knobs' own. So no knob is ever dead
+/// under a scene, and its automation always moves the music.
+pub fn scene_with_knobs(scene: &Settings, knobs: &Settings) -> Settings {
+    let d = Settings::default();
+    let mut s = *knobs;
+    s.mood = Mood {
+        valence: scene.mood.valence + (knobs.mood.valence - d.mood.valence),
+        arousal: scene.mood.arousal + (knobs.mood.arousal - d.mood.arousal),
+        tension: scene.mood.tension + (knobs.mood.tension - d.mood.tension),
+    }
+    .sanitized();
+    s.swing = (scene.swing + (knobs.swing - d.swing)).clamp(0.0, 1.0);
+    s.reverb = (scene.reverb + (knobs.reverb - d.reverb)).clamp(0.0, 1.0);
+    if knobs.quantize == d.quantize {
+        s.quantize = scene.quantize;
+    }
+    let add = |scene_db: f32, knob_db: f32| {
+        if knob_db <= SILENT_DB + 1.0 || scene_db <= SILENT_DB + 1.0 {
+            SILENT_DB
+        } else {
+            (scene_db + knob_db).clamp(LEVEL_MIN_DB, LEVEL_MAX_DB)
+        }
+    };
+    s.levels = Levels {
+        bass_db: add(scene.levels.bass_db, knobs.levels.bass_db),
+        drums_db: add(scene.levels.drums_db, knobs.levels.drums_db),
+        keys_db: add(scene.levels.keys_db, knobs.levels.keys_db),
+        lead_db: add(scene.levels.lead_db, knobs.levels.lead_db),
+        pad_db: add(scene.levels.pad_db, knobs.levels.pad_db),
+        ambience_db: add(scene.levels.ambience_db, knobs.levels.ambience_db),
+    };
+    s.scene_intensity = scene.scene_intensity;
+    s
+}
+
 /// All parameters.
 #[derive(Params)]
 pub struct MoodNoirParams {
@@ -316,8 +354,8 @@ fn level(name: &str) -> FloatParam {
         name,
         0.0,
         FloatRange::Skewed {
-            min: -60.0,
-            max: 6.0,
+            min: LEVEL_MIN_DB,
+            max: LEVEL_MAX_DB,
             factor: FloatRange::skew_factor(1.5),
         },
     )
@@ -363,7 +401,14 @@ impl Default for MoodNoirParams {
                 .with_unit(" BPM")
                 .with_step_size(0.1),
                 swing: unit("Swing", d.swing),
-                seed: IntParam::new("Seed", d.seed as i32, IntRange::Linear { min: 0, max: 999 }),
+                seed: IntParam::new(
+                    "Seed",
+                    d.seed as i32,
+                    IntRange::Linear {
+                        min: 0,
+                        max: SEED_MAX as i32,
+                    },
+                ),
                 quantize: EnumParam::new("Transition quantize", QuantizeChoice::Bar),
                 stinger: EnumParam::new("Stinger timing", StingerChoice::NextBeat),
             },
@@ -383,7 +428,7 @@ impl Default for MoodNoirParams {
                     crate::light::LightSettings::default().smooth_s,
                     FloatRange::Skewed {
                         min: 0.0,
-                        max: 20.0,
+                        max: crate::light::model::LIGHT_SMOOTH_MAX_S,
                         factor: FloatRange::skew_factor(-2.0),
                     },
                 )
@@ -446,16 +491,82 @@ impl MoodNoirParams {
             scene_intensity: None,
         };
         if let Some(scene) = scene {
-            // A scene replaces mood, feel and mix; source, tempo mode, seed and master stay
-            // the user's (a DAW session keeps following the host's tempo).
-            s.mood = scene.mood;
-            s.swing = scene.swing;
-            s.quantize = scene.quantize;
-            s.levels = scene.levels;
-            s.reverb = scene.reverb;
-            s.scene_intensity = scene.scene_intensity;
+            s = scene_with_knobs(scene, &s);
         }
         self.mute_solo.apply(&mut s.levels);
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knobs_act_on_top_of_a_scene() {
+        let scene = crate::preset::factory("interrogation").unwrap().settings;
+        let d = Settings::default();
+        // Every knob at its default: exactly the scene's mood, feel and mix.
+        let s = scene_with_knobs(&scene, &d);
+        assert_eq!(s.mood, scene.mood);
+        assert_eq!(s.levels, scene.levels);
+        assert_eq!(
+            (s.swing, s.reverb, s.quantize),
+            (scene.swing, scene.reverb, scene.quantize)
+        );
+        // Moved knobs shift it by as much: none is dead.
+        let knobs = Settings {
+            mood: Mood {
+                valence: d.mood.valence + 0.3,
+                arousal: d.mood.arousal - 0.2,
+                tension: d.mood.tension,
+            },
+            levels: Levels {
+                bass_db: -6.0,
+                ..Levels::default()
+            },
+            reverb: d.reverb + 0.1,
+            quantize: Quantize::FourBars,
+            follow: 0.25,
+            ..d
+        };
+        let s = scene_with_knobs(&scene, &knobs);
+        assert!((s.mood.valence - (scene.mood.valence + 0.3).clamp(-1.0, 1.0)).abs() < 1e-6);
+        assert!((s.mood.arousal - (scene.mood.arousal - 0.2).clamp(0.0, 1.0)).abs() < 1e-6);
+        assert!((s.levels.bass_db - (scene.levels.bass_db - 6.0)).abs() < 1e-6);
+        assert!((s.reverb - (scene.reverb + 0.1).clamp(0.0, 1.0)).abs() < 1e-6);
+        assert_eq!(s.quantize, Quantize::FourBars);
+        assert_eq!(s.follow, 0.25);
+        assert_eq!(s.scene_intensity, scene.scene_intensity);
+    }
+
+    #[test]
+    fn plugin_ranges_match_what_presets_and_the_cli_accept() {
+        let p = MoodNoirParams::default();
+        assert_eq!(p.music.seed.preview_plain(1.0) as u32, SEED_MAX);
+        assert_eq!(p.mix.bass.preview_plain(1.0), LEVEL_MAX_DB);
+        assert_eq!(p.mix.bass.preview_plain(0.0), LEVEL_MIN_DB);
+        assert_eq!(
+            p.light.smooth.preview_plain(1.0),
+            crate::light::model::LIGHT_SMOOTH_MAX_S
+        );
+        // Whatever a preset says is brought inside the plugin's ranges.
+        let s = Settings {
+            seed: 5000,
+            master_db: 11.0,
+            levels: Levels {
+                bass_db: 12.0,
+                drums_db: -70.0,
+                keys_db: -100.0,
+                ..Levels::default()
+            },
+            ..Settings::default()
+        }
+        .sanitized();
+        assert_eq!(s.seed, SEED_MAX);
+        assert_eq!(s.master_db, LEVEL_MAX_DB);
+        assert_eq!(s.levels.bass_db, LEVEL_MAX_DB);
+        assert_eq!(s.levels.drums_db, LEVEL_MIN_DB);
+        assert_eq!(s.levels.keys_db, SILENT_DB);
     }
 }
