@@ -16,9 +16,10 @@
 use mood_noir::engine::{Engine, HostTransport, MoodSource, Settings};
 use mood_noir::light::osc::OscConfig;
 use mood_noir::light::{LightLink, LightSettings, Monitor};
+use mood_noir::watched::Watched;
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SR: f32 = 48_000.0;
@@ -32,12 +33,12 @@ struct Rig {
 }
 
 fn rig() -> Rig {
-    let config = Arc::new(RwLock::new(OscConfig {
+    let config = Watched::new(OscConfig {
         port: 0,
         ..OscConfig::default()
-    }));
+    });
     let monitor = Arc::new(Monitor::new());
-    let (link, _) = LightLink::start(config, Arc::new(RwLock::new(None)), monitor.clone());
+    let (link, _) = LightLink::start(config, Watched::new(None), monitor.clone());
     let port = link.port().expect("bound");
     let mut engine = Engine::new(
         SR,

@@ -12,19 +12,23 @@ pub const FORMAT: &str = "mood-noir-preset";
 /// The newest preset version this build writes and reads.
 pub const VERSION: u32 = 1;
 
-/// A scene preset.
+/// A scene preset. Unknown or misspelled fields are refused (with their name and line), so a
+/// typo never silently plays the defaults; fields left out keep their defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Preset {
     /// Always "mood-noir-preset".
     pub format: String,
     /// File format version (1).
     pub version: u32,
-    /// Display name.
+    /// Display name (a file without one is named after the file).
+    #[serde(default)]
     pub name: String,
     /// One line for the composer browsing presets.
     #[serde(default)]
     pub description: String,
     /// The engine settings; fields left out keep their defaults.
+    #[serde(default)]
     pub settings: Settings,
 }
 
@@ -33,8 +37,11 @@ pub struct Preset {
 pub enum PresetError {
     /// The file could not be read.
     Io(std::io::Error),
-    /// The text is not valid preset JSON (with line/column from serde).
+    /// The text is not valid JSON (with line/column from serde).
     Json(serde_json::Error),
+    /// Valid JSON with a field that is unknown, misspelled, missing or of the wrong type
+    /// (serde names the field, line and column).
+    Field(serde_json::Error),
     /// Valid JSON, but not a Mood Noir preset or from a newer version.
     Format(String),
 }
@@ -44,6 +51,7 @@ impl fmt::Display for PresetError {
         match self {
             PresetError::Io(e) => write!(f, "cannot read preset: {e}"),
             PresetError::Json(e) => write!(f, "preset is not valid JSON: {e}"),
+            PresetError::Field(e) => write!(f, "preset field error: {e}"),
             PresetError::Format(s) => write!(f, "not a usable Mood Noir preset: {s}"),
         }
     }
@@ -54,7 +62,11 @@ impl std::error::Error for PresetError {}
 impl Preset {
     /// Parses preset JSON; values out of range are clamped, NaN-free by construction.
     pub fn from_json(text: &str) -> Result<Preset, PresetError> {
-        let mut p: Preset = serde_json::from_str(text).map_err(PresetError::Json)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut p: Preset = serde_json::from_str(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => PresetError::Field(e),
+            _ => PresetError::Json(e),
+        })?;
         if p.format != FORMAT {
             return Err(PresetError::Format(format!(
                 "\"format\" is {:?}, expected {FORMAT:?}",
@@ -74,7 +86,14 @@ impl Preset {
     /// Reads and parses a preset file.
     pub fn load(path: &Path) -> Result<Preset, PresetError> {
         let text = std::fs::read_to_string(path).map_err(PresetError::Io)?;
-        Self::from_json(&text)
+        let mut p = Self::from_json(&text)?;
+        if p.name.trim().is_empty() {
+            p.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+        }
+        Ok(p)
     }
 
     /// Pretty JSON for saving.
@@ -169,5 +188,51 @@ mod tests {
         assert_eq!(p.settings.swing, 0.0);
         assert_eq!(p.settings.reverb, 1.0);
         assert_eq!(p.settings.seed, Settings::default().seed);
+    }
+
+    #[test]
+    fn unknown_or_misspelled_fields_are_refused_with_their_name_and_line() {
+        for (json, field) in [
+            (
+                "{\"format\":\"mood-noir-preset\",\"version\":1,\"name\":\"x\",\n\"settings\":{\n\"mood\":{\"valance\":0.5}}}",
+                "valance",
+            ),
+            (
+                "{\"format\":\"mood-noir-preset\",\"version\":1,\"name\":\"x\",\n\"settings\":{\"tempo\":90}}",
+                "tempo",
+            ),
+            (
+                "{\"format\":\"mood-noir-preset\",\"version\":1,\"nmae\":\"x\"}",
+                "nmae",
+            ),
+            (
+                "{\"format\":\"mood-noir-preset\",\"version\":1,\"settings\":{\"levels\":{\"bas_db\":1}}}",
+                "bas_db",
+            ),
+        ] {
+            let e = Preset::from_json(json).unwrap_err().to_string();
+            assert!(e.contains("field") && e.contains(field), "{e}");
+            assert!(e.contains("line"), "{e}");
+            assert!(!e.contains("not valid JSON"), "{e}");
+        }
+    }
+
+    #[test]
+    fn name_and_settings_may_be_left_out_and_a_bom_is_fine() {
+        let p =
+            Preset::from_json("\u{feff}{\"format\":\"mood-noir-preset\",\"version\":1}").unwrap();
+        assert_eq!(p.settings, Settings::default());
+        assert_eq!(p.name, "");
+        let dir = std::env::temp_dir().join(format!("mood-noir-preset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("late-train.json");
+        std::fs::write(
+            &f,
+            r#"{"format":"mood-noir-preset","version":1,"settings":{"swing":0.2}}"#,
+        )
+        .unwrap();
+        let p = Preset::load(&f).unwrap();
+        assert_eq!(p.name, "late-train");
+        assert_eq!(p.settings.swing, 0.2);
     }
 }

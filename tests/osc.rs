@@ -11,9 +11,10 @@ use mood_noir::engine::{Engine, HostTransport, MoodSource, Settings, TempoMode};
 use mood_noir::light::osc::{MapTarget, OscConfig, OscServer, PORT_SEARCH};
 use mood_noir::light::{CueSource, LightLink, LightSettings, Monitor};
 use mood_noir::mood::Mood;
+use mood_noir::watched::Watched;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::net::UdpSocket;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SR: f32 = 48_000.0;
@@ -21,8 +22,8 @@ const BLOCK: usize = 512;
 
 /// A server on an ephemeral port, its link into an engine, and a sender socket.
 struct Rig {
-    config: Arc<RwLock<OscConfig>>,
-    cues: Arc<RwLock<Option<CueSource>>>,
+    config: Watched<OscConfig>,
+    cues: Watched<Option<CueSource>>,
     monitor: Arc<Monitor>,
     link: LightLink,
     engine: Engine,
@@ -48,8 +49,8 @@ impl Rig {
     }
 
     fn with_config(config: OscConfig) -> Rig {
-        let config = Arc::new(RwLock::new(config));
-        let cues = Arc::new(RwLock::new(None));
+        let config = Watched::new(config);
+        let cues = Watched::new(None);
         let monitor = Arc::new(Monitor::new());
         let (link, _) = LightLink::start(config.clone(), cues.clone(), monitor.clone());
         let port = link.port().expect("server bound");
@@ -384,22 +385,37 @@ fn eos_colour_and_cue_progress() {
     assert_eq!(rig.engine.light_intensity(), Some(1.0));
 }
 
+fn cue_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mood-noir-osc-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[test]
 fn cue_go_by_name_and_number_and_cue_sheets_load_over_osc() {
-    let mut rig = Rig::new();
-    let dir = std::env::temp_dir().join(format!("mood-noir-osc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("scene.csv");
+    let dir = cue_dir("cues");
+    let mut rig = Rig::with_config(OscConfig {
+        port: 0,
+        cue_folder: Some(dir.display().to_string()),
+        ..OscConfig::default()
+    });
+    // No sheet yet: /cue/go says so and changes nothing.
+    rig.send("/cue/go", vec![OscType::Int(1)]);
+    rig.sync_and_block(1);
+    assert_eq!(rig.monitor.counts().out_of_range, 1);
+    assert!(rig
+        .monitor
+        .snapshot()
+        .errors
+        .iter()
+        .any(|e| e.contains("no cue sheet is loaded")));
     std::fs::write(
-        &path,
+        dir.join("scene.csv"),
         "at,fade,name,intensity,contrast\n0,0,open,0.8,0.1\n30,0,alley,0.15,0.9\n45,0,dawn,0.6,0.2\n",
     )
     .unwrap();
-    rig.send(
-        "/noir/cues/load",
-        vec![OscType::String(path.display().to_string())],
-    );
-    rig.sync_and_block(1);
+    rig.send("/noir/cues/load", vec![OscType::String("scene.csv".into())]);
+    rig.sync_and_block(2);
     rig.block();
     assert_eq!(rig.engine.light().sheet().unwrap().cues.len(), 3);
     assert_eq!(rig.engine.light_intensity(), Some(0.8));
@@ -408,31 +424,32 @@ fn cue_go_by_name_and_number_and_cue_sheets_load_over_osc() {
     assert!(stored.text.contains("alley") && stored.path.ends_with("scene.csv"));
 
     rig.send("/cue/go", vec![OscType::String("alley".into())]);
-    rig.sync_and_block(2);
+    rig.sync_and_block(3);
     rig.block();
     assert_eq!(rig.engine.light_intensity(), Some(0.15));
     rig.send("/cue/go", vec![OscType::Int(3)]);
-    rig.sync_and_block(3);
+    rig.sync_and_block(4);
     rig.block();
     assert_eq!(rig.engine.light_intensity(), Some(0.6));
-    // Unknown cue names are accepted (the sheet may change) but change nothing; index 0 and
-    // NaN are out of range.
+    // A name or number the sheet does not have, index 0 and NaN are refused and change
+    // nothing.
     rig.send("/cue/go", vec![OscType::String("nowhere".into())]);
+    rig.send("/cue/go", vec![OscType::Int(4)]);
     rig.send("/cue/go", vec![OscType::Int(0)]);
     rig.send("/cue/go", vec![f(f32::NAN)]);
-    rig.sync_and_block(6);
+    rig.sync_and_block(8);
     rig.block();
     assert_eq!(rig.engine.light_intensity(), Some(0.6));
-    assert_eq!(rig.monitor.counts().out_of_range, 2);
+    assert_eq!(rig.monitor.counts().out_of_range, 5);
 
     // A broken sheet is refused with a clear error and the loaded one stays.
-    let bad = dir.join("bad.json");
-    std::fs::write(&bad, r#"{"cues": [{"at": "00:00:01:99", "intensity": 1}]}"#).unwrap();
-    rig.send(
-        "/noir/cues/load",
-        vec![OscType::String(bad.display().to_string())],
-    );
-    rig.sync_and_block(7);
+    std::fs::write(
+        dir.join("bad.json"),
+        r#"{"cues": [{"at": "00:00:01:99", "intensity": 1}]}"#,
+    )
+    .unwrap();
+    rig.send("/noir/cues/load", vec![OscType::String("bad.json".into())]);
+    rig.sync_and_block(9);
     let snap = rig.monitor.snapshot();
     assert!(
         snap.errors.iter().any(|e| e.contains("out of range")),
@@ -442,9 +459,115 @@ fn cue_go_by_name_and_number_and_cue_sheets_load_over_osc() {
     assert_eq!(rig.engine.light().sheet().unwrap().cues.len(), 3);
     // Clearing hands the old sheet back to the network thread.
     rig.send("/noir/cues/clear", vec![]);
-    rig.sync_and_block(8);
+    rig.sync_and_block(10);
     assert!(rig.engine.light().sheet().is_none());
     assert!(rig.cues.read().unwrap().is_none());
+}
+
+#[test]
+fn network_cue_loads_stay_inside_the_cue_folder() {
+    let dir = cue_dir("confined");
+    let outside = cue_dir("outside");
+    let sheet = "at,name,intensity\n0,open,0.5\n";
+    std::fs::write(outside.join("secret.csv"), sheet).unwrap();
+    std::fs::write(dir.join("ok.csv"), sheet).unwrap();
+    std::fs::write(dir.join("huge.csv"), "x".repeat(2 << 20)).unwrap();
+    let link = dir.join("link.csv");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(outside.join("secret.csv"), &link).unwrap();
+    let secret = outside.join("secret.csv").display().to_string();
+    let attempts = [
+        secret.as_str(),
+        "../secret.csv",
+        "sub/../../secret.csv",
+        "link.csv",
+        "huge.csv",
+        "/etc/passwd",
+        "ok.txt",
+        "",
+    ];
+    let mut rig = Rig::with_config(OscConfig {
+        port: 0,
+        cue_folder: Some(dir.display().to_string()),
+        ..OscConfig::default()
+    });
+    for (k, a) in attempts.iter().enumerate() {
+        rig.send("/noir/cues/load", vec![OscType::String(a.to_string())]);
+        rig.sync_and_block(k as u64 + 1);
+        rig.block();
+        assert!(rig.engine.light().sheet().is_none(), "{a:?} was loaded");
+        assert!(
+            rig.cues.read().unwrap().is_none(),
+            "{a:?} reached the session"
+        );
+    }
+    assert_eq!(rig.monitor.counts().out_of_range, attempts.len() as u64);
+    // Inside the folder it works.
+    rig.send("/noir/cues/load", vec![OscType::String("ok.csv".into())]);
+    rig.sync_and_block(attempts.len() as u64 + 1);
+    rig.block();
+    assert!(rig.engine.light().sheet().is_some());
+
+    // Without a cue folder, network loads and clears are off.
+    let mut off = Rig::new();
+    off.send(
+        "/noir/cues/load",
+        vec![OscType::String(dir.join("ok.csv").display().to_string())],
+    );
+    off.send("/noir/cues/clear", vec![]);
+    off.sync_and_block(2);
+    off.block();
+    assert!(off.engine.light().sheet().is_none());
+    assert!(off
+        .monitor
+        .snapshot()
+        .errors
+        .iter()
+        .any(|e| e.contains("network cue loading is off")));
+    // Listening on all interfaces: off unless the user allowed remote loads.
+    let mut all = Rig::with_config(OscConfig {
+        port: 0,
+        all_interfaces: true,
+        cue_folder: Some(dir.display().to_string()),
+        ..OscConfig::default()
+    });
+    all.send("/noir/cues/load", vec![OscType::String("ok.csv".into())]);
+    all.sync_and_block(1);
+    all.block();
+    assert!(all.engine.light().sheet().is_none());
+    let mut allowed = Rig::with_config(OscConfig {
+        port: 0,
+        all_interfaces: true,
+        remote_cue_loads: true,
+        cue_folder: Some(dir.display().to_string()),
+        ..OscConfig::default()
+    });
+    allowed.send("/noir/cues/load", vec![OscType::String("ok.csv".into())]);
+    allowed.sync_and_block(1);
+    allowed.block();
+    assert!(allowed.engine.light().sheet().is_some());
+}
+
+#[test]
+fn only_allowed_senders_are_heard() {
+    let mut rig = Rig::with_config(OscConfig {
+        port: 0,
+        allowed_senders: vec!["10.1.2.3".into()],
+        ..OscConfig::default()
+    });
+    rig.send("/light/intensity", vec![f(0.2)]);
+    rig.sync_and_block(1);
+    assert_eq!(rig.engine.light_intensity(), None);
+    let c = rig.monitor.counts();
+    assert_eq!((c.refused_sender, c.accepted), (1, 0));
+    let mut open = Rig::with_config(OscConfig {
+        port: 0,
+        allowed_senders: vec!["127.0.0.1".into()],
+        ..OscConfig::default()
+    });
+    open.send("/light/intensity", vec![f(0.2)]);
+    open.sync_and_block(1);
+    assert_eq!(open.engine.light_intensity(), Some(0.2));
 }
 
 #[test]
@@ -602,19 +725,12 @@ fn free_port_range() -> u16 {
     panic!("no free port range");
 }
 
-fn server(
-    port: u16,
-    auto: bool,
-) -> (
-    std::io::Result<OscServer>,
-    Arc<Monitor>,
-    Arc<RwLock<OscConfig>>,
-) {
-    let config = Arc::new(RwLock::new(OscConfig {
+fn server(port: u16, auto: bool) -> (std::io::Result<OscServer>, Arc<Monitor>, Watched<OscConfig>) {
+    let config = Watched::new(OscConfig {
         port,
         auto_next_port: auto,
         ..OscConfig::default()
-    }));
+    });
     let monitor = Arc::new(Monitor::new());
     let (tx, _rx) = rtrb::RingBuffer::new(16);
     let s = OscServer::start(config.clone(), monitor.clone(), tx, None);
@@ -716,4 +832,156 @@ fn oscsend_from_liblo_tools_is_understood() {
     assert_eq!(look.cct_k, 10000.0);
     assert_eq!(rig.light_mood().arousal, 0.8);
     assert_eq!(rig.monitor.counts().accepted, 4);
+}
+
+#[test]
+fn eos_saturation_is_percent_and_dmx_integers_are_levels() {
+    let mut rig = Rig::new();
+    // Saturation 1 (percent): almost white, not fully saturated.
+    rig.send("/eos/out/color/hs", vec![f(240.0), f(1.0)]);
+    rig.sync_and_block(1);
+    let rgb = rig.engine.light().look().unwrap().rgb;
+    assert!(rgb[0] > 0.98 && rgb[1] > 0.98 && rgb[2] > 0.99, "{rgb:?}");
+    // A sweep up is a smooth ramp of saturation.
+    let mut last_red = 1.0;
+    for (k, sat) in [10.0, 25.0, 50.0, 75.0, 100.0].iter().enumerate() {
+        rig.send("/eos/out/color/hs", vec![f(240.0), f(*sat)]);
+        rig.sync_and_block(k as u64 + 2);
+        let r = rig.engine.light().look().unwrap().rgb[0];
+        assert!(
+            r < last_red && (r - (1.0 - sat / 100.0)).abs() < 0.01,
+            "{sat}: {r}"
+        );
+        last_red = r;
+    }
+    // DMX: an integer 1 is level 1 of 255, not full; a float 1.0 (QLC+) is full.
+    rig.send("/0/dmx/0", vec![OscType::Int(1)]);
+    rig.sync_and_block(7);
+    let i = rig.engine.light_intensity().unwrap();
+    assert!((i - 1.0 / 255.0).abs() < 1e-6, "{i}");
+    rig.send("/0/dmx/0", vec![f(1.0)]);
+    rig.sync_and_block(8);
+    assert_eq!(rig.engine.light_intensity(), Some(1.0));
+    rig.send("/0/dmx/0", vec![OscType::Int(128)]);
+    rig.sync_and_block(9);
+    let i = rig.engine.light_intensity().unwrap();
+    assert!((i - 128.0 / 255.0).abs() < 1e-6, "{i}");
+}
+
+#[test]
+fn a_full_queue_keeps_the_latest_value_per_address() {
+    let mut rig = Rig::new();
+    // The audio thread is busy (no blocks): 3,000 fader moves pile up, then the last one.
+    let n = 3000u64;
+    let mut sent = 0;
+    for k in 0..n {
+        rig.send(
+            "/light/intensity",
+            vec![f(0.5 + 0.4 * (k as f32 / n as f32))],
+        );
+        sent += 1;
+        if k % 500 == 0 {
+            rig.send("/light/rgb", vec![f(0.1), f(0.2), f(k as f32 / n as f32)]);
+            sent += 1;
+        }
+        if sent % 100 == 0 {
+            // Paced so the kernel's socket buffer never overflows (UDP would drop).
+            rig.wait_datagrams(sent);
+        }
+    }
+    rig.send("/light/intensity", vec![f(0.123)]);
+    rig.send("/light/rgb", vec![f(0.9), f(0.1), f(0.1)]);
+    rig.wait_datagrams(n + 6 + 2);
+    // The audio thread catches up (256 events a block).
+    for _ in 0..20 {
+        rig.block();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert_eq!(rig.engine.light_intensity(), Some(0.123));
+    assert_eq!(rig.engine.light().look().unwrap().rgb, [0.9, 0.1, 0.1]);
+    let c = rig.monitor.counts();
+    assert!(c.queue_full > 0, "the queue never filled: {c:?}");
+    assert_eq!(c.accepted, n + 6 + 2);
+}
+
+#[test]
+fn settings_and_a_cue_sheet_loaded_while_running_apply_live() {
+    let mut rig = Rig::new();
+    let old_port = rig.port;
+    // A session load replaces the cue sheet (the host writes the persisted field).
+    let src = CueSource {
+        path: "session.json".into(),
+        format: Some(mood_noir::light::CueFormat::Json),
+        text: r#"{"cues": [{"name": "night", "at": 0, "intensity": 0.3}]}"#.into(),
+    };
+    *rig.cues.write().unwrap() = Some(src);
+    wait_for(
+        || {
+            rig.block();
+            rig.engine.light().sheet().is_some()
+        },
+        "the loaded sheet",
+    );
+    rig.block();
+    assert_eq!(rig.engine.light_intensity(), Some(0.3));
+    // ... and the OSC settings: another port and fixture.
+    let new_port = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    {
+        let mut c = rig.config.write().unwrap();
+        c.port = new_port;
+        c.fixture.address = 11;
+    }
+    wait_for(
+        || rig.monitor.port.load(std::sync::atomic::Ordering::Relaxed) as u16 == new_port,
+        "rebind",
+    );
+    assert!(
+        UdpSocket::bind(("127.0.0.1", old_port)).is_ok(),
+        "the old port is free"
+    );
+    // Unloading the sheet and sending DMX to the moved fixture (address 11 = channel 10).
+    *rig.cues.write().unwrap() = None;
+    rig.port = new_port;
+    rig.send("/0/dmx/10", vec![f(0.25)]);
+    wait_for(
+        || {
+            rig.block();
+            rig.engine.light().sheet().is_none() && rig.engine.light_intensity() == Some(0.25)
+        },
+        "the moved fixture",
+    );
+}
+
+#[test]
+fn a_saved_osc_config_with_a_bad_field_keeps_the_rest() {
+    let json = r#"{"enabled": true, "port": "nine thousand", "all_interfaces": false,
+        "fixture": {"universe": 2, "address": 5}, "colour": "red",
+        "mappings": [
+            {"address": "/gma3/Page1/Fader201", "target": "intensity", "in_min": 0, "in_max": 100},
+            {"address": "/td/x", "target": "no-such-target", "in_min": 0, "in_max": 1},
+            {"address": "/td/hue", "target": "hue", "in_min": 0, "in_max": 1}]}"#;
+    let c: OscConfig = serde_json::from_str(json).unwrap();
+    assert_eq!(c.port, OscConfig::default().port);
+    assert_eq!((c.fixture.universe, c.fixture.address), (2, 5));
+    let kept: Vec<_> = c.mappings.iter().map(|m| m.address.as_str()).collect();
+    assert_eq!(kept, ["/gma3/Page1/Fader201", "/td/hue"]);
+    assert_eq!(c.load_warnings.len(), 3, "{:?}", c.load_warnings);
+    assert!(c.load_warnings.iter().any(|w| w.contains("port")));
+    assert!(c.load_warnings.iter().any(|w| w.contains("colour")));
+    assert!(c.load_warnings.iter().any(|w| w.contains("mappings[1]")));
+    // The warnings reach the monitor (the editor's OSC panel) when the server starts.
+    let mut shown = c.clone();
+    shown.port = 0;
+    let rig = Rig::with_config(shown);
+    let errors = rig.monitor.snapshot().errors;
+    assert!(
+        errors.iter().any(|e| e.contains("mappings[1]")),
+        "{errors:?}"
+    );
+    // Saving writes what was kept (never the warnings).
+    let saved = serde_json::to_string(&c).unwrap();
+    assert!(saved.contains("/td/hue") && !saved.contains("load_warnings"));
 }

@@ -112,6 +112,13 @@ enum Command {
         /// Listen on all interfaces (default: 127.0.0.1 only).
         #[arg(long)]
         all_interfaces: bool,
+        /// Allow `/noir/cues/load` to read sheets from this folder (off without it, as in
+        /// the plugin).
+        #[arg(long)]
+        cue_folder: Option<PathBuf>,
+        /// Accept datagrams only from this sender address (repeatable; default: any).
+        #[arg(long = "allow")]
+        allow: Vec<std::net::IpAddr>,
         /// Stop after this many seconds (default: run until interrupted).
         #[arg(long)]
         seconds: Option<f64>,
@@ -141,6 +148,8 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::OscMonitor {
             port,
             all_interfaces,
+            cue_folder,
+            allow,
             seconds,
         } => {
             if let Some(s) = seconds {
@@ -148,9 +157,14 @@ fn run(cli: Cli) -> Result<(), String> {
                     return Err(format!("--seconds must be positive, got {s}"));
                 }
             }
-            mood_noir::cli::osc_monitor::run(
+            let opts = mood_noir::cli::osc_monitor::MonitorOptions {
                 port,
                 all_interfaces,
+                cue_folder: cue_folder.map(|p| p.display().to_string()),
+                allowed_senders: allow.iter().map(|a| a.to_string()).collect(),
+            };
+            mood_noir::cli::osc_monitor::run(
+                &opts,
                 seconds,
                 std::time::Duration::from_secs(1),
                 |r| println!("{r}"),

@@ -74,7 +74,7 @@ pub struct LightInput {
     /// The light input's monitor (atomics + a network/GUI mutex).
     monitor: std::sync::Arc<crate::light::Monitor>,
     /// The persisted cue-sheet source (main/GUI threads only).
-    cues: std::sync::Arc<std::sync::RwLock<Option<crate::light::CueSource>>>,
+    cues: crate::watched::Watched<Option<crate::light::CueSource>>,
     /// The last parsed sheet and the text it came from.
     parsed: std::sync::Mutex<Option<(String, Option<crate::light::CueSheet>)>>,
 }
@@ -83,7 +83,7 @@ impl LightInput {
     /// An adapter over the plugin's monitor and cue-sheet source.
     pub fn new(
         monitor: std::sync::Arc<crate::light::Monitor>,
-        cues: std::sync::Arc<std::sync::RwLock<Option<crate::light::CueSource>>>,
+        cues: crate::watched::Watched<Option<crate::light::CueSource>>,
     ) -> Self {
         Self {
             monitor,

@@ -419,6 +419,9 @@ impl Engine {
                 // Follow amount scales the light's pull on the key light too (rain, blackout),
                 // not only on the mood: at 0 the light changes nothing at all.
                 let f = self.settings.follow;
+                if f >= 1.0 {
+                    return Some(i);
+                }
                 (f > 0.0).then(|| {
                     let base = self
                         .settings

@@ -93,7 +93,7 @@ pub fn sanitize_level_db(x: f32) -> f32 {
 
 /// Per-instrument levels in dB.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Levels {
     /// Upright bass, dB.
     pub bass_db: f32,
@@ -149,7 +149,7 @@ pub enum StingerTiming {
 
 /// Everything the engine is told each block.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The manual mood (the Mood parameters).
     pub mood: Mood,

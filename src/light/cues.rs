@@ -160,6 +160,64 @@ impl CueSource {
         })
     }
 
+    /// Reads `name` (a `.json` or `.csv` file name or relative path) from inside `folder`
+    /// only: no absolute paths, no `..`, nothing that resolves (through symlinks) outside the
+    /// folder, nothing larger than `max_bytes`. For requests that come from the network.
+    pub fn read_confined(folder: &Path, name: &str, max_bytes: u64) -> Result<CueSource, CueError> {
+        use std::io::Read;
+        use std::path::Component;
+        let rel = Path::new(name);
+        if name.is_empty()
+            || name.len() > 512
+            || !rel
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return err(format!(
+                "{name:?}: give a file name inside the cue folder (no absolute path, no ..)"
+            ));
+        }
+        let format = CueFormat::from_path(rel)
+            .ok_or_else(|| CueError(format!("{name:?}: a cue sheet must end in .json or .csv")))?;
+        let root = folder
+            .canonicalize()
+            .map_err(|e| CueError(format!("cue folder {}: {e}", folder.display())))?;
+        let full = root
+            .join(rel)
+            .canonicalize()
+            .map_err(|e| CueError(format!("{name:?} in the cue folder: {e}")))?;
+        if !full.starts_with(&root) {
+            return err(format!("{name:?} leads outside the cue folder"));
+        }
+        let file = std::fs::File::open(&full).map_err(|e| CueError(format!("{name:?}: {e}")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| CueError(format!("{name:?}: {e}")))?;
+        if !meta.is_file() {
+            return err(format!("{name:?} is not a file"));
+        }
+        if meta.len() > max_bytes {
+            return err(format!(
+                "{name:?} is {} bytes, more than the {max_bytes} a cue sheet may have",
+                meta.len()
+            ));
+        }
+        let mut text = String::new();
+        file.take(max_bytes + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| CueError(format!("{name:?}: {e}")))?;
+        if text.len() as u64 > max_bytes {
+            return err(format!(
+                "{name:?} grew past {max_bytes} bytes while reading"
+            ));
+        }
+        Ok(CueSource {
+            path: full.display().to_string(),
+            format: Some(format),
+            text,
+        })
+    }
+
     /// Parses the text.
     pub fn parse(&self) -> Result<CueSheet, CueError> {
         match self.format {
@@ -419,6 +477,7 @@ fn patch_from(v: &Values, origin: &str) -> Result<CuePatch, CueError> {
 impl CueSheet {
     /// Parses `text` in `format`.
     pub fn parse(text: &str, format: CueFormat) -> Result<CueSheet, CueError> {
+        // (Both parsers skip a UTF-8 byte-order mark, as Excel's "CSV UTF-8" writes.)
         match format {
             CueFormat::Json => Self::parse_json(text),
             CueFormat::Csv => Self::parse_csv(text),
@@ -439,6 +498,7 @@ impl CueSheet {
     ///   "palette": [[0.1, 0.2, 0.8, 1.0]]}]}`. `at` is a number of seconds or a string
     /// (seconds, `HH:MM:SS:FF`, `bar:beat`); `hsv` (each 0..1) may replace `rgb`.
     pub fn parse_json(text: &str) -> Result<CueSheet, CueError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let sheet: JsonSheet =
             serde_json::from_str(text).map_err(|e| CueError(format!("not a cue sheet: {e}")))?;
         if let Some(f) = &sheet.format {
@@ -493,6 +553,7 @@ impl CueSheet {
     /// `hsv`), `cct`, `contrast`, `flicker`, `palette` ("r g b w; r g b w"). Empty cells leave
     /// a field unchanged. Fields may be quoted ("...", with "" for a quote).
     pub fn parse_csv(text: &str) -> Result<CueSheet, CueError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut fps = 25.0;
         let mut bpb = 4u32;
         let mut header: Option<Vec<String>> = None;
@@ -865,5 +926,24 @@ mod tests {
             let e = CueSheet::parse(text, f).unwrap_err().to_string();
             assert!(e.contains(want), "{text:?}: {e:?} lacks {want:?}");
         }
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_skipped() {
+        // Excel's "CSV UTF-8" export starts with EF BB BF.
+        let csv = "\u{feff}at,name,intensity\n0,open,0.8\n5,alley,0.2\n";
+        let sheet = CueSheet::parse(csv, CueFormat::Csv).unwrap();
+        assert_eq!(sheet.cues.len(), 2);
+        assert_eq!(sheet.cues[0].name, "open");
+        let json = "\u{feff}{\"cues\": [{\"name\": \"a\", \"at\": 0, \"intensity\": 0.5}]}";
+        assert_eq!(
+            CueSheet::parse(json, CueFormat::Json).unwrap().cues.len(),
+            1
+        );
+        let dir = std::env::temp_dir().join(format!("mood-noir-bom-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("excel.csv");
+        std::fs::write(&f, csv.as_bytes()).unwrap();
+        assert_eq!(CueSheet::load(&f).unwrap().cues.len(), 2);
     }
 }

@@ -81,9 +81,9 @@ impl DmxDesk {
         Some((u.parse().ok()?, c.parse().ok()?))
     }
 
-    /// One channel value from the desk: `universe` and `channel` from 0, `value` 0..1 or
-    /// 0..255 (anything above 1 is read as 0..255).
-    pub fn set(&mut self, universe: u32, channel: u32, value: f64) -> DmxOutcome {
+    /// One channel value from the desk: `universe` and `channel` from 0. An `integer` value
+    /// is a DMX level 0..255; a float is 0..1, or 0..255 when above 1.
+    pub fn set(&mut self, universe: u32, channel: u32, value: f64, integer: bool) -> DmxOutcome {
         if universe > 32767
             || channel > 511
             || !value.is_finite()
@@ -91,7 +91,11 @@ impl DmxDesk {
         {
             return DmxOutcome::OutOfRange;
         }
-        let v = if value > 1.0 { value / 255.0 } else { value } as f32;
+        let v = if integer || value > 1.0 {
+            value / 255.0
+        } else {
+            value
+        } as f32;
         let first = self.profile.address.max(1) as u32 - 1;
         if universe + 1 != self.profile.universe.max(1) as u32
             || channel < first
@@ -129,23 +133,36 @@ mod tests {
         let mut d = DmxDesk::new(FixtureProfile::default());
         // DMX address 1 of universe 1 arrives as /0/dmx/0.
         assert_eq!(
-            d.set(0, 0, 0.5),
+            d.set(0, 0, 0.5, false),
             DmxOutcome::Event(LightEvent::Intensity(0.5))
         );
         // 0..255 scale: 51 = 0.2.
         assert_eq!(
-            d.set(0, 1, 51.0),
+            d.set(0, 1, 51.0, false),
             DmxOutcome::Event(LightEvent::Rgb([0.2, 1.0, 1.0]))
         );
         assert_eq!(
-            d.set(0, 4, 0.25),
+            d.set(0, 4, 0.25, false),
             DmxOutcome::Event(LightEvent::Cct(4000.0))
         );
-        assert_eq!(d.set(0, 5, 0.25), DmxOutcome::NotOurs);
-        assert_eq!(d.set(1, 0, 0.25), DmxOutcome::NotOurs);
-        assert_eq!(d.set(0, 0, 300.0), DmxOutcome::OutOfRange);
-        assert_eq!(d.set(0, 0, -0.1), DmxOutcome::OutOfRange);
-        assert_eq!(d.set(0, 600, 0.1), DmxOutcome::OutOfRange);
+        assert_eq!(d.set(0, 5, 0.25, false), DmxOutcome::NotOurs);
+        assert_eq!(d.set(1, 0, 0.25, false), DmxOutcome::NotOurs);
+        assert_eq!(d.set(0, 0, 300.0, false), DmxOutcome::OutOfRange);
+        assert_eq!(d.set(0, 0, -0.1, false), DmxOutcome::OutOfRange);
+        assert_eq!(d.set(0, 600, 0.1, false), DmxOutcome::OutOfRange);
+        // Integers are DMX levels: 1 is 1/255, not full; 255 is full.
+        assert_eq!(
+            d.set(0, 0, 1.0, true),
+            DmxOutcome::Event(LightEvent::Intensity(1.0 / 255.0))
+        );
+        assert_eq!(
+            d.set(0, 0, 255.0, true),
+            DmxOutcome::Event(LightEvent::Intensity(1.0))
+        );
+        assert_eq!(
+            d.set(0, 0, 0.0, true),
+            DmxOutcome::Event(LightEvent::Intensity(0.0))
+        );
     }
 
     #[test]
@@ -154,9 +171,9 @@ mod tests {
             universe: 2,
             address: 101,
         });
-        assert_eq!(d.set(0, 0, 0.5), DmxOutcome::NotOurs);
+        assert_eq!(d.set(0, 0, 0.5, false), DmxOutcome::NotOurs);
         assert_eq!(
-            d.set(1, 100, 0.5),
+            d.set(1, 100, 0.5, false),
             DmxOutcome::Event(LightEvent::Intensity(0.5))
         );
     }

@@ -11,7 +11,8 @@ use super::event::LightEvent;
 use super::monitor::Monitor;
 use super::osc::{CueLink, OscConfig, OscServer, QUEUE_CAPACITY};
 use crate::engine::Engine;
-use std::sync::{Arc, RwLock};
+use crate::watched::Watched;
+use std::sync::Arc;
 
 /// Most events the audio thread applies per block (the rest wait for the next block).
 pub const MAX_EVENTS_PER_BLOCK: usize = 256;
@@ -31,40 +32,36 @@ pub struct LightLink {
 }
 
 impl LightLink {
-    /// Makes the queues, starts the server per `config` (a failure to bind is reported in the
-    /// monitor, not fatal) and returns the link plus the persisted cue sheet parsed from
-    /// `cues` (install it with `Engine::swap_cue_sheet` before processing starts).
+    /// Makes the queues, starts the OSC service per `config` (a failure to bind is reported
+    /// in the monitor, not fatal; the service still applies a configuration or cue sheet the
+    /// host loads later) and returns the link plus the persisted cue sheet parsed from `cues`
+    /// (install it with `Engine::swap_cue_sheet` before processing starts).
     pub fn start(
-        config: Arc<RwLock<OscConfig>>,
-        cues: Arc<RwLock<Option<CueSource>>>,
+        config: Watched<OscConfig>,
+        cues: Watched<Option<CueSource>>,
         monitor: Arc<Monitor>,
     ) -> (LightLink, Option<Box<CueSheet>>) {
         let (ev_tx, ev_rx) = rtrb::RingBuffer::new(QUEUE_CAPACITY);
         let (sheet_tx, sheet_rx) = rtrb::RingBuffer::new(4);
         let (garbage_tx, garbage_rx) = rtrb::RingBuffer::new(8);
-        let initial = cues
-            .read()
-            .ok()
-            .and_then(|c| c.clone())
-            .and_then(|src| match src.parse() {
-                Ok(s) => Some(Box::new(s)),
-                Err(e) => {
-                    monitor.note_error(format!("saved cue sheet {}: {e}", src.path));
-                    None
-                }
-            });
-        let enabled = config.read().map(|c| c.enabled).unwrap_or(true);
-        let server = if enabled {
-            let link = CueLink {
-                sheets: sheet_tx,
-                garbage: garbage_rx,
-                store: cues,
-            };
-            OscServer::start(config, monitor.clone(), ev_tx, Some(link)).ok()
-        } else {
-            monitor.set_status("OSC off".into());
-            None
+        let (source, generation) = cues.snapshot();
+        let initial = source.and_then(|src| match src.parse() {
+            Ok(s) => Some(Box::new(s)),
+            Err(e) => {
+                monitor.note_error(format!("saved cue sheet {}: {e}", src.path));
+                None
+            }
+        });
+        let link = CueLink {
+            sheets: sheet_tx,
+            garbage: garbage_rx,
+            store: cues,
+            cue_names: initial
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.cues.iter().map(|c| c.name_hash).collect()),
+            generation,
         };
+        let server = OscServer::spawn(config, monitor.clone(), ev_tx, Some(link)).ok();
         (
             LightLink {
                 server,
@@ -112,6 +109,6 @@ impl LightLink {
 
     /// The port the server holds, if any.
     pub fn port(&self) -> Option<u16> {
-        self.server.as_ref().map(|s| s.port())
+        self.server.as_ref().map(|s| s.port()).filter(|&p| p != 0)
     }
 }

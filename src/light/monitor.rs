@@ -31,8 +31,11 @@ pub struct Counters {
     pub bad_args: AtomicU64,
     /// Messages with numbers out of range (NaN, absurd values).
     pub out_of_range: AtomicU64,
-    /// Events dropped because the audio thread's queue was full.
+    /// Values superseded by a newer value of the same kind while the audio thread's queue
+    /// was full (the newest always gets through).
     pub queue_full: AtomicU64,
+    /// Datagrams from senders outside the allow-list.
+    pub refused_sender: AtomicU64,
     /// Audio blocks processed while the server ran (written by the audio thread).
     pub audio_blocks: AtomicU64,
     /// Events the audio thread applied.
@@ -59,6 +62,8 @@ pub struct CountSnapshot {
     /// See `Counters`.
     pub queue_full: u64,
     /// See `Counters`.
+    pub refused_sender: u64,
+    /// See `Counters`.
     pub audio_blocks: u64,
     /// See `Counters`.
     pub applied: u64,
@@ -67,7 +72,7 @@ pub struct CountSnapshot {
 impl CountSnapshot {
     /// Everything ignored (malformed, unknown, bad arguments, out of range).
     pub fn ignored(&self) -> u64 {
-        self.malformed + self.unknown + self.bad_args + self.out_of_range
+        self.malformed + self.unknown + self.bad_args + self.out_of_range + self.refused_sender
     }
 }
 
@@ -221,6 +226,7 @@ impl Monitor {
             bad_args: c.bad_args.load(Relaxed),
             out_of_range: c.out_of_range.load(Relaxed),
             queue_full: c.queue_full.load(Relaxed),
+            refused_sender: c.refused_sender.load(Relaxed),
             audio_blocks: c.audio_blocks.load(Relaxed),
             applied: c.applied.load(Relaxed),
         }
@@ -258,8 +264,8 @@ impl MonitorSnapshot {
         let _ = writeln!(s, "status: {}", self.status);
         let _ = writeln!(
             s,
-            "datagrams {}  accepted {}  ignored {} (malformed {}, unknown {}, bad args {}, out of range {})  queue full {}",
-            c.datagrams, c.accepted, c.ignored(), c.malformed, c.unknown, c.bad_args, c.out_of_range, c.queue_full
+            "datagrams {}  accepted {}  ignored {} (malformed {}, unknown {}, bad args {}, out of range {}, refused senders {})  superseded while the queue was full {}",
+            c.datagrams, c.accepted, c.ignored(), c.malformed, c.unknown, c.bad_args, c.out_of_range, c.refused_sender, c.queue_full
         );
         match self.mood {
             Some(m) => {

@@ -24,13 +24,14 @@ use super::event::{clamp01, name_hash, CueRef, LightEvent, MoodAxis, Palette, MA
 use super::mapping::hsv_to_rgb;
 use super::monitor::Monitor;
 use super::sidechain::{CCT_MAX_K, CCT_MIN_K};
+use crate::watched::Watched;
 use rosc::{OscMessage, OscPacket, OscType};
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -142,9 +143,11 @@ pub struct UserMapping {
     pub in_max: f32,
 }
 
-/// The OSC settings persisted with the plugin state (`osc-config`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+/// The OSC settings persisted with the plugin state (`osc-config`). Loading is lenient: a
+/// field that does not parse keeps its default and is reported in `load_warnings` (shown in
+/// the editor's OSC panel), every other field is kept, so one bad value never throws away a
+/// user's mappings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OscConfig {
     /// Serve OSC at all.
     pub enabled: bool,
@@ -160,6 +163,18 @@ pub struct OscConfig {
     pub fixture: FixtureProfile,
     /// User mappings of free-form addresses.
     pub mappings: Vec<UserMapping>,
+    /// The only folder `/noir/cues/load` may read cue sheets from (a file name inside it, no
+    /// `..`, no symlink out of it, at most `MAX_NETWORK_CUE_BYTES`); `None` turns network cue
+    /// loading off (the default).
+    pub cue_folder: Option<String>,
+    /// Allow `/noir/cues/load` while listening on all interfaces (off by default: then any
+    /// machine on the network could choose what the session plays).
+    pub remote_cue_loads: bool,
+    /// Senders accepted, as IP addresses (e.g. the desk's); empty accepts any sender.
+    pub allowed_senders: Vec<String>,
+    /// What could not be read from a saved configuration (not saved).
+    #[serde(skip)]
+    pub load_warnings: Vec<String>,
 }
 
 impl Default for OscConfig {
@@ -172,19 +187,107 @@ impl Default for OscConfig {
             remembered_port: None,
             fixture: FixtureProfile::default(),
             mappings: Vec::new(),
+            cue_folder: None,
+            remote_cue_loads: false,
+            allowed_senders: Vec::new(),
+            load_warnings: Vec::new(),
         }
     }
 }
 
-/// The cue-sheet path between the network thread (which loads sheets on `/noir/cues/load`)
-/// and the audio thread: new sheets go in, replaced ones come back to be dropped here.
+impl<'de> Deserialize<'de> for OscConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(OscConfig::from_value(serde_json::Value::deserialize(d)?))
+    }
+}
+
+/// Most user mappings kept (learn from the network cannot grow the list without bound).
+pub const MAX_MAPPINGS: usize = 256;
+/// Longest OSC address a mapping may bind.
+pub const MAX_MAPPED_ADDRESS: usize = 256;
+/// Largest cue sheet `/noir/cues/load` reads.
+pub const MAX_NETWORK_CUE_BYTES: u64 = 1 << 20;
+
+impl OscConfig {
+    /// Reads a saved configuration field by field: what parses is kept, the rest keeps its
+    /// default and is listed in `load_warnings`.
+    pub fn from_value(v: serde_json::Value) -> OscConfig {
+        use serde::de::DeserializeOwned;
+        fn take<T: DeserializeOwned>(
+            slot: &mut T,
+            v: serde_json::Value,
+            name: &str,
+            warn: &mut Vec<String>,
+        ) {
+            match serde_json::from_value(v) {
+                Ok(x) => *slot = x,
+                Err(e) => warn.push(format!("osc-config.{name}: {e} (the default is used)")),
+            }
+        }
+        let mut c = OscConfig::default();
+        let mut warn = Vec::new();
+        let serde_json::Value::Object(map) = v else {
+            c.load_warnings
+                .push("osc-config is not an object: the defaults are used".into());
+            return c;
+        };
+        for (k, val) in map {
+            match k.as_str() {
+                "enabled" => take(&mut c.enabled, val, &k, &mut warn),
+                "port" => take(&mut c.port, val, &k, &mut warn),
+                "all_interfaces" => take(&mut c.all_interfaces, val, &k, &mut warn),
+                "auto_next_port" => take(&mut c.auto_next_port, val, &k, &mut warn),
+                "remembered_port" => take(&mut c.remembered_port, val, &k, &mut warn),
+                "fixture" => take(&mut c.fixture, val, &k, &mut warn),
+                "cue_folder" => take(&mut c.cue_folder, val, &k, &mut warn),
+                "remote_cue_loads" => take(&mut c.remote_cue_loads, val, &k, &mut warn),
+                "allowed_senders" => take(&mut c.allowed_senders, val, &k, &mut warn),
+                "mappings" => match val {
+                    serde_json::Value::Array(items) => {
+                        for (i, item) in items.into_iter().enumerate() {
+                            match serde_json::from_value::<UserMapping>(item) {
+                                Ok(m) if c.mappings.len() < MAX_MAPPINGS => c.mappings.push(m),
+                                Ok(_) => warn.push(format!(
+                                    "osc-config.mappings[{i}]: more than {MAX_MAPPINGS} mappings"
+                                )),
+                                Err(e) => warn.push(format!(
+                                    "osc-config.mappings[{i}]: {e} (this mapping is dropped)"
+                                )),
+                            }
+                        }
+                    }
+                    _ => warn.push("osc-config.mappings: not a list (no mappings)".into()),
+                },
+                other => warn.push(format!("osc-config.{other}: unknown field (ignored)")),
+            }
+        }
+        c.load_warnings = warn;
+        c
+    }
+
+    /// The senders accepted (the parsable entries of `allowed_senders`).
+    pub fn allowed_ips(&self) -> Vec<std::net::IpAddr> {
+        self.allowed_senders
+            .iter()
+            .filter_map(|s| s.trim().parse().ok())
+            .collect()
+    }
+}
+
+/// The cue-sheet path between the network thread (which loads sheets on `/noir/cues/load`,
+/// and applies a sheet the host loaded with a session while the plugin runs) and the audio
+/// thread: new sheets go in, replaced ones come back to be dropped here.
 pub struct CueLink {
     /// New sheets (`None` unloads) for the audio thread.
     pub sheets: rtrb::Producer<Option<Box<CueSheet>>>,
     /// Replaced sheets coming back from the audio thread, dropped on the network thread.
     pub garbage: rtrb::Consumer<Box<CueSheet>>,
     /// The persisted cue sheet (`cue-sheet`): path and text.
-    pub store: Arc<RwLock<Option<CueSource>>>,
+    pub store: Watched<Option<CueSource>>,
+    /// Name hashes of the cues of the sheet the audio thread has (for `/cue/go` checks).
+    pub cue_names: Vec<u64>,
+    /// The store's generation that the audio thread's sheet belongs to.
+    pub generation: u64,
 }
 
 /// Tap tempo: the median of the last intervals between `/light/beat` taps.
@@ -330,15 +433,47 @@ fn args_text(args: &[OscType]) -> String {
     s
 }
 
+/// Event kinds that keep only their latest value while the audio thread's queue is full (one
+/// slot each; hits keep the strongest).
+const PENDING_SLOTS: usize = 15;
+
+fn pending_slot(ev: &LightEvent) -> usize {
+    match ev {
+        LightEvent::Intensity(_) => 0,
+        LightEvent::Rgb(_) => 1,
+        LightEvent::Cct(_) => 2,
+        LightEvent::Contrast(_) => 3,
+        LightEvent::Flicker(_) => 4,
+        LightEvent::Palette(_) => 5,
+        LightEvent::Hit(_) => 6,
+        LightEvent::Bpm(_) => 7,
+        LightEvent::Beat { .. } => 8,
+        LightEvent::MoodOverride(MoodAxis::Valence, _) => 9,
+        LightEvent::MoodOverride(MoodAxis::Arousal, _) => 10,
+        LightEvent::MoodOverride(MoodAxis::Tension, _) => 11,
+        LightEvent::MoodRelease => 12,
+        LightEvent::CueGo(_) => 13,
+        LightEvent::CueProgress { .. } => 14,
+    }
+}
+
 /// Network-thread state: turns datagrams into events. Usable without a socket (tests, the
 /// bench).
 pub struct Decoder {
     /// The persisted configuration (mappings are read and learned here).
-    config: Arc<RwLock<OscConfig>>,
+    config: Watched<OscConfig>,
+    /// The configuration's generation last applied here.
+    config_seen: u64,
+    /// Senders accepted (empty: any).
+    allowed: Vec<std::net::IpAddr>,
     /// Counters and latest values.
     monitor: Arc<Monitor>,
     /// Where events go.
     events: rtrb::Producer<LightEvent>,
+    /// Events waiting for room in `events`, latest per kind, with the order they came in.
+    pending: [Option<(u64, LightEvent)>; PENDING_SLOTS],
+    /// Arrival counter for `pending`.
+    pending_seq: u64,
     /// Cue-sheet loading, when the host side has one.
     cues: Option<CueLink>,
     /// The DMX fixture's channel state.
@@ -358,18 +493,25 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder feeding `events`.
     pub fn new(
-        config: Arc<RwLock<OscConfig>>,
+        config: Watched<OscConfig>,
         monitor: Arc<Monitor>,
         events: rtrb::Producer<LightEvent>,
         cues: Option<CueLink>,
     ) -> Self {
-        let fixture = config.read().map(|c| c.fixture).unwrap_or_default();
+        let (cfg, config_seen) = config.snapshot();
+        for w in &cfg.load_warnings {
+            monitor.note_error(w.clone());
+        }
         Self {
             config,
+            config_seen,
+            allowed: cfg.allowed_ips(),
             monitor,
             events,
+            pending: [None; PENDING_SLOTS],
+            pending_seq: 0,
             cues,
-            dmx: DmxDesk::new(fixture),
+            dmx: DmxDesk::new(cfg.fixture),
             mapped_rgb: [1.0; 3],
             mapped_hs: [0.0, 0.0],
             mapped_hit: 0.0,
@@ -383,10 +525,115 @@ impl Decoder {
         self.learn = Some(target);
     }
 
-    /// Handles one datagram received at `now`.
+    /// Handles one datagram received at `now` (from an unknown sender).
     pub fn datagram(&mut self, bytes: &[u8], now: Instant) {
-        self.datagram_inner(bytes, now);
+        self.datagram_from(bytes, now, None);
+    }
+
+    /// Handles one datagram from `from` received at `now`; a sender outside the allow-list
+    /// is counted and ignored.
+    pub fn datagram_from(&mut self, bytes: &[u8], now: Instant, from: Option<std::net::IpAddr>) {
+        let allowed = self.allowed.is_empty() || from.is_some_and(|ip| self.allowed.contains(&ip));
+        if allowed {
+            self.datagram_inner(bytes, now);
+        } else {
+            let c = &self.monitor.counts;
+            c.datagrams.fetch_add(1, Ordering::Relaxed);
+            c.refused_sender.fetch_add(1, Ordering::Relaxed);
+            if let Some(ip) = from {
+                self.monitor
+                    .note_error(format!("datagram from {ip} refused: not an allowed sender"));
+            }
+        }
         self.monitor.counts.handled.fetch_add(1, Ordering::Release);
+    }
+
+    /// Applies a configuration the host (a session or preset load) or the editor wrote since
+    /// the last call: fixture profile, allowed senders, and its load warnings. Returns the new
+    /// configuration so the caller can rebind its socket if the port settings changed.
+    pub fn config_changed(&mut self) -> Option<OscConfig> {
+        let g = self.config.generation();
+        if g == self.config_seen {
+            return None;
+        }
+        let (cfg, g) = self.config.snapshot();
+        self.config_seen = g;
+        if cfg.fixture != self.dmx.profile {
+            self.dmx = DmxDesk::new(cfg.fixture);
+        }
+        self.allowed = cfg.allowed_ips();
+        for w in &cfg.load_warnings {
+            self.monitor.note_error(w.clone());
+        }
+        Some(cfg)
+    }
+
+    /// Changes the configuration from here (learn, unmap, a remembered port) without taking
+    /// our own write for an outside change.
+    pub(crate) fn write_config(&mut self, f: impl FnOnce(&mut OscConfig)) {
+        // An outside change not yet seen is applied first, so it is not skipped below.
+        let _ = self.config_changed();
+        if let Ok(mut c) = self.config.write() {
+            f(&mut c);
+        }
+        self.config_seen = self.config.generation();
+    }
+
+    /// Applies a cue sheet the host loaded (with a session or preset) or the editor set while
+    /// running: parsed here, handed to the audio thread. Returns whether one was sent.
+    pub fn cues_changed(&mut self) -> bool {
+        let Some(link) = self.cues.as_mut() else {
+            return false;
+        };
+        if link.store.generation() == link.generation {
+            return false;
+        }
+        if link.sheets.slots() == 0 {
+            // The audio thread has not taken the last one yet: try again on the next round.
+            return false;
+        }
+        let (source, g) = link.store.snapshot();
+        let sheet = match source.map(|s| (s.parse(), s.path)) {
+            None => None,
+            Some((Ok(sheet), _)) => Some(Box::new(sheet)),
+            Some((Err(e), path)) => {
+                self.monitor.note_error(format!(
+                    "loaded cue sheet {path}: {e} (keeping the old one)"
+                ));
+                link.generation = g;
+                return false;
+            }
+        };
+        link.cue_names = sheet
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.cues.iter().map(|c| c.name_hash).collect());
+        link.generation = g;
+        link.sheets.push(sheet).is_ok()
+    }
+
+    /// Sends waiting events (oldest first) while the queue has room.
+    pub fn flush_pending(&mut self) {
+        loop {
+            let next = self
+                .pending
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| p.map(|(seq, _)| (seq, k)))
+                .min();
+            let Some((_, k)) = next else {
+                return;
+            };
+            let (_, ev) = self.pending[k].expect("present");
+            if self.events.push(ev).is_err() {
+                return;
+            }
+            self.pending[k] = None;
+        }
+    }
+
+    /// Events waiting for room in the audio thread's queue.
+    pub fn pending(&self) -> usize {
+        self.pending.iter().filter(|p| p.is_some()).count()
     }
 
     fn datagram_inner(&mut self, bytes: &[u8], now: Instant) {
@@ -429,13 +676,34 @@ impl Decoder {
         }
     }
 
+    /// Queues an event for the audio thread. When its queue is full the event waits, and a
+    /// newer value of the same kind replaces it (counted in `queue_full`): the last value a
+    /// desk sent is never lost, only values it already replaced.
     fn push(&mut self, ev: LightEvent) {
-        if self.events.push(ev).is_err() {
-            self.monitor
-                .counts
-                .queue_full
-                .fetch_add(1, Ordering::Relaxed);
+        self.flush_pending();
+        let k = pending_slot(&ev);
+        let waiting = self.pending.iter().any(Option::is_some);
+        if !waiting {
+            match self.events.push(ev) {
+                Ok(()) => return,
+                Err(rtrb::PushError::Full(_)) => {}
+            }
         }
+        self.pending_seq += 1;
+        let ev = match (self.pending[k], ev) {
+            (Some((_, old)), new) => {
+                self.monitor
+                    .counts
+                    .queue_full
+                    .fetch_add(1, Ordering::Relaxed);
+                match (old, new) {
+                    (LightEvent::Hit(a), LightEvent::Hit(b)) => LightEvent::Hit(a.max(b)),
+                    (_, new) => new,
+                }
+            }
+            (None, new) => new,
+        };
+        self.pending[k] = Some((self.pending_seq, ev));
     }
 
     /// Handles one message and counts it.
@@ -511,25 +779,41 @@ impl Decoder {
             "/mood/arousal" => LightEvent::MoodOverride(MoodAxis::Arousal, unit(a)?),
             "/mood/tension" => LightEvent::MoodOverride(MoodAxis::Tension, unit(a)?),
             "/mood/release" => LightEvent::MoodRelease,
-            "/cue/go" => match a.as_slice() {
-                [OscType::String(s)] => LightEvent::CueGo(CueRef::Name(name_hash(s))),
-                [x] => {
-                    let v = num(x).ok_or(Verdict::BadArgs)?;
-                    if !((1.0..=1e6).contains(&v) && v.fract() == 0.0) {
-                        return Err(Verdict::OutOfRange);
+            "/cue/go" => {
+                let r = match a.as_slice() {
+                    [OscType::String(s)] => CueRef::Name(name_hash(s)),
+                    [x] => {
+                        let v = num(x).ok_or(Verdict::BadArgs)?;
+                        if !((1.0..=1e6).contains(&v) && v.fract() == 0.0) {
+                            return Err(Verdict::OutOfRange);
+                        }
+                        CueRef::Index(v as u32)
                     }
-                    LightEvent::CueGo(CueRef::Index(v as u32))
+                    _ => return Err(Verdict::BadArgs),
+                };
+                // Only a cue that exists: say so when there is no sheet or no such cue.
+                let names = self.cues.as_ref().map_or(&[][..], |l| &l.cue_names[..]);
+                let found = match r {
+                    CueRef::Index(i) => (i as usize) <= names.len(),
+                    CueRef::Name(h) => names.contains(&h),
+                };
+                if !found {
+                    self.monitor.note_error(if names.is_empty() {
+                        "/cue/go: no cue sheet is loaded".to_string()
+                    } else {
+                        format!("/cue/go {}: no such cue in the loaded sheet", args_text(a))
+                    });
+                    return Err(Verdict::OutOfRange);
                 }
-                _ => return Err(Verdict::BadArgs),
-            },
+                LightEvent::CueGo(r)
+            }
             "/eos/out/color/hs" => {
-                // Eos sends hue in degrees and saturation in percent; 0..1 is accepted too.
+                // Eos's contract: hue in degrees, saturation in percent (never guessed from
+                // the value: 1 means 1 %).
                 let [h, s] = nums::<2>(a)?;
                 let h = ranged(h, 0.0, 360.0)?;
                 let s = ranged(s, 0.0, 100.0)?;
-                let h = if h <= 1.0 { h * 360.0 } else { h };
-                let s = if s > 1.0 { s / 100.0 } else { s };
-                LightEvent::Rgb(hsv_to_rgb(h, s, 1.0))
+                LightEvent::Rgb(hsv_to_rgb(h, s / 100.0, 1.0))
             }
             "/eos/out/active/cue/text" => match a.as_slice() {
                 [OscType::String(s)] => {
@@ -547,9 +831,18 @@ impl Decoder {
             },
             "/noir/unmap" => match a.as_slice() {
                 [OscType::String(s)] => {
-                    if let Ok(mut c) = self.config.write() {
-                        c.mappings.retain(|m| &m.address != s);
+                    let mapped = self
+                        .config
+                        .read()
+                        .map(|c| c.mappings.iter().any(|m| &m.address == s))
+                        .unwrap_or(false);
+                    if !mapped {
+                        self.monitor
+                            .note_error(format!("/noir/unmap {s:?}: that address is not mapped"));
+                        return Err(Verdict::OutOfRange);
                     }
+                    let s = s.clone();
+                    self.write_config(|c| c.mappings.retain(|m| m.address != s));
                     return Ok(());
                 }
                 _ => return Err(Verdict::BadArgs),
@@ -565,31 +858,55 @@ impl Decoder {
         Ok(())
     }
 
+    /// `/noir/cues/load ,s NAME` and `/noir/cues/clear`: only when the user chose a cue
+    /// folder (and, listening on all interfaces, allowed remote loads); the file must be a
+    /// `.json`/`.csv` inside that folder, no bigger than `MAX_NETWORK_CUE_BYTES`.
     fn load_cues(&mut self, path: Option<&str>) -> Result<(), Verdict> {
-        let Some(link) = self.cues.as_mut() else {
+        if self.cues.is_none() {
             return Err(Verdict::Unknown);
+        }
+        let cfg = self.config.snapshot().0;
+        let refuse = |monitor: &Monitor, why: String| {
+            monitor.note_error(format!("cue sheet from the network refused: {why}"));
+            Err(Verdict::OutOfRange)
         };
+        let Some(folder) = cfg.cue_folder.as_deref().filter(|f| !f.is_empty()) else {
+            return refuse(
+                &self.monitor,
+                "network cue loading is off (choose a cue folder in the OSC settings)".into(),
+            );
+        };
+        if cfg.all_interfaces && !cfg.remote_cue_loads {
+            return refuse(
+                &self.monitor,
+                "listening on all interfaces, and remote cue loads are not allowed".into(),
+            );
+        }
         let (sheet, source) = match path {
             None => (None, None),
             Some(p) => {
-                let src = CueSource::read(Path::new(p));
+                let src = CueSource::read_confined(Path::new(folder), p, MAX_NETWORK_CUE_BYTES);
                 match src.and_then(|s| Ok((s.parse()?, s))) {
                     Ok((sheet, src)) => (Some(Box::new(sheet)), Some(src)),
-                    Err(e) => {
-                        self.monitor.note_error(format!("cue sheet: {e}"));
-                        return Err(Verdict::OutOfRange);
-                    }
+                    Err(e) => return refuse(&self.monitor, e.to_string()),
                 }
             }
         };
+        let link = self.cues.as_mut().expect("checked above");
+        let names = sheet.as_ref().map_or_else(Vec::new, |s: &Box<CueSheet>| {
+            s.cues.iter().map(|c| c.name_hash).collect()
+        });
         if link.sheets.push(sheet).is_err() {
             self.monitor
                 .note_error("cue sheet: the audio thread has not taken the last one yet".into());
             return Err(Verdict::OutOfRange);
         }
+        link.cue_names = names;
         if let Ok(mut s) = link.store.write() {
             *s = source;
         }
+        // Our own write: the audio thread already has this sheet.
+        link.generation = link.store.generation();
         Ok(())
     }
 
@@ -606,7 +923,10 @@ impl Decoder {
     fn other(&mut self, addr: &str, a: &[OscType]) -> Result<(), Verdict> {
         if let Some((u, ch)) = DmxDesk::parse_address(addr) {
             let v = nums::<1>(a)?[0];
-            return match self.dmx.set(u, ch, v) {
+            // An integer is a DMX level 0..255 (1 is 1/255, not full); a float is 0..1 as QLC+
+            // sends it (or 0..255 when above 1, as some tools send).
+            let integer = matches!(a[0], OscType::Int(_) | OscType::Long(_));
+            return match self.dmx.set(u, ch, v, integer) {
                 DmxOutcome::Event(ev) => {
                     self.push(ev);
                     Ok(())
@@ -622,9 +942,8 @@ impl Decoder {
             let (Some(_list), Some(cue), None) = (parts.next(), parts.next(), parts.next()) else {
                 return Err(Verdict::Unknown);
             };
-            let v = nums::<1>(a)?[0];
-            let p = ranged(v, 0.0, 100.0)?;
-            let p = if p > 1.0 { p / 100.0 } else { p };
+            // Percent complete as osc.md has it: 0..1.
+            let p = ranged(nums::<1>(a)?[0], 0.0, 1.0)?;
             self.push(LightEvent::CueProgress {
                 cue: name_hash(cue),
                 progress: p,
@@ -654,10 +973,27 @@ impl Decoder {
                     in_min: 0.0,
                     in_max,
                 };
-                if let Ok(mut c) = self.config.write() {
-                    c.mappings.retain(|x| x.address != addr);
-                    c.mappings.push(m.clone());
+                if addr.len() > MAX_MAPPED_ADDRESS {
+                    self.monitor.note_error(format!(
+                        "learn: address longer than {MAX_MAPPED_ADDRESS} bytes not mapped"
+                    ));
+                    return Err(Verdict::OutOfRange);
                 }
+                let full = self
+                    .config
+                    .read()
+                    .map(|c| c.mappings.len() >= MAX_MAPPINGS)
+                    .unwrap_or(true);
+                if full {
+                    self.monitor
+                        .note_error(format!("learn: already {MAX_MAPPINGS} mappings"));
+                    return Err(Verdict::OutOfRange);
+                }
+                let stored = m.clone();
+                self.write_config(move |c| {
+                    c.mappings.retain(|x| x.address != stored.address);
+                    c.mappings.push(stored);
+                });
                 self.learn = None;
                 self.monitor
                     .note_learned(format!("{addr} -> {} (0..{in_max})", target.name()));
@@ -749,89 +1085,137 @@ pub fn bind(cfg: &OscConfig) -> io::Result<(UdpSocket, u16, bool)> {
     Err(first_err)
 }
 
-/// A running OSC server; dropping it stops the thread and frees the port.
+/// What decides where the server listens (a change of any of these rebinds the socket).
+fn bind_key(cfg: &OscConfig) -> (bool, u16, bool, bool) {
+    (
+        cfg.enabled,
+        cfg.port,
+        cfg.all_interfaces,
+        cfg.auto_next_port,
+    )
+}
+
+/// A bound socket and, after a clash, the configured address to take back.
+struct Bound {
+    /// The socket (with the read timeout set).
+    sock: UdpSocket,
+    /// The configured port's address while we hold another one.
+    want: Option<SocketAddr>,
+    /// When it was bound (the take-back window counts from here).
+    since: Instant,
+}
+
+/// Binds per `cfg`, reporting in `monitor`; the decoder records a remembered port.
+fn open(cfg: &OscConfig, decoder: &mut Decoder) -> io::Result<Bound> {
+    let monitor = decoder.monitor.clone();
+    let (sock, port, clash) = match bind(cfg) {
+        Ok(b) => b,
+        Err(e) => {
+            monitor.port.store(0, Ordering::Relaxed);
+            monitor.clash.store(true, Ordering::Relaxed);
+            monitor.set_status(format!(
+                "cannot listen on port {} (or the next {}): {e}",
+                cfg.port, PORT_SEARCH
+            ));
+            return Err(e);
+        }
+    };
+    sock.set_read_timeout(Some(READ_TIMEOUT))?;
+    let local = sock.local_addr()?;
+    monitor.port.store(port as u32, Ordering::Relaxed);
+    monitor.clash.store(clash, Ordering::Relaxed);
+    let status = if clash {
+        format!(
+            "port {} is taken: listening on {local} instead (remembered)",
+            cfg.port
+        )
+    } else {
+        format!("listening on {local}")
+    };
+    monitor.set_status(status);
+    // On the configured port: nothing to remember. After a clash the fallback is
+    // remembered only once the take-back window has passed (a host re-creating the
+    // instance frees the port within it, and its state must not keep the fallback).
+    if cfg.port != 0 && (port == cfg.port || !clash) {
+        let remembered = (port != cfg.port).then_some(port);
+        if cfg.remembered_port != remembered {
+            decoder.write_config(|c| c.remembered_port = remembered);
+        }
+    }
+    let want = (clash && cfg.port != 0).then(|| SocketAddr::new(local.ip(), cfg.port));
+    Ok(Bound {
+        sock,
+        want,
+        since: Instant::now(),
+    })
+}
+
+/// A running OSC service: the socket (when OSC is on and a port could be bound) and its
+/// network thread, which also applies a configuration or cue sheet the host loads while the
+/// plugin runs. Dropping it stops the thread and frees the port.
 pub struct OscServer {
     /// Set to stop the network thread.
     stop: Arc<AtomicBool>,
     /// The network thread.
     thread: Option<JoinHandle<()>>,
-    /// Where the socket was bound (for the wake-up datagram).
-    local: SocketAddr,
     /// Shared monitor.
     monitor: Arc<Monitor>,
 }
 
 impl OscServer {
-    /// Binds (on this thread) and starts the network thread. `config` is read for the port
-    /// and written when a clash makes the server remember another port or a mapping is
-    /// learned.
+    /// Binds (on this thread, so a clash is known at once) and starts the network thread;
+    /// fails if no port could be bound. `config` is read for the port and written when a
+    /// clash makes the server remember another port or a mapping is learned.
     pub fn start(
-        config: Arc<RwLock<OscConfig>>,
+        config: Watched<OscConfig>,
         monitor: Arc<Monitor>,
         events: rtrb::Producer<LightEvent>,
         cues: Option<CueLink>,
     ) -> io::Result<OscServer> {
-        let cfg = config.read().map(|c| c.clone()).unwrap_or_default();
-        let (sock, port, clash) = match bind(&cfg) {
-            Ok(b) => b,
-            Err(e) => {
-                monitor.port.store(0, Ordering::Relaxed);
-                monitor.clash.store(true, Ordering::Relaxed);
-                monitor.set_status(format!(
-                    "cannot listen on port {} (or the next {}): {e}",
-                    cfg.port, PORT_SEARCH
-                ));
-                return Err(e);
-            }
-        };
-        sock.set_read_timeout(Some(READ_TIMEOUT))?;
-        let local = sock.local_addr()?;
-        monitor.port.store(port as u32, Ordering::Relaxed);
-        monitor.clash.store(clash, Ordering::Relaxed);
-        let status = if clash {
-            format!(
-                "port {} is taken: listening on {local} instead (remembered)",
-                cfg.port
-            )
+        let mut decoder = Decoder::new(config.clone(), monitor.clone(), events, cues);
+        let cfg = config.snapshot().0;
+        let bound = open(&cfg, &mut decoder)?;
+        Self::run_thread(decoder, Some(bound), cfg)
+    }
+
+    /// Starts the service whatever happens to the socket: with OSC off or every port taken
+    /// it still applies loaded state, and binds when the settings allow (retrying a failed
+    /// bind every second).
+    pub fn spawn(
+        config: Watched<OscConfig>,
+        monitor: Arc<Monitor>,
+        events: rtrb::Producer<LightEvent>,
+        cues: Option<CueLink>,
+    ) -> io::Result<OscServer> {
+        let mut decoder = Decoder::new(config.clone(), monitor.clone(), events, cues);
+        let cfg = config.snapshot().0;
+        let bound = if cfg.enabled {
+            open(&cfg, &mut decoder).ok()
         } else {
-            format!("listening on {local}")
+            monitor.port.store(0, Ordering::Relaxed);
+            monitor.set_status("OSC off".into());
+            None
         };
-        monitor.set_status(status);
-        // On the configured port: nothing to remember. After a clash the fallback is
-        // remembered only once the take-back window has passed (a host re-creating the
-        // instance frees the port within it, and its state must not keep the fallback).
-        if cfg.port != 0 && (port == cfg.port || !clash) {
-            if let Ok(mut c) = config.write() {
-                c.remembered_port = (port != cfg.port).then_some(port);
-            }
-        }
+        Self::run_thread(decoder, bound, cfg)
+    }
+
+    fn run_thread(decoder: Decoder, bound: Option<Bound>, cfg: OscConfig) -> io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let decoder = Decoder::new(config.clone(), monitor.clone(), events, cues);
-        let want = (clash && cfg.port != 0).then_some(cfg.port);
+        let monitor = decoder.monitor.clone();
         let thread = std::thread::Builder::new()
             .name("mood-noir-osc".into())
             .spawn({
                 let stop = stop.clone();
-                let ip = local.ip();
-                move || {
-                    run(
-                        sock,
-                        decoder,
-                        stop,
-                        want.map(|p| SocketAddr::new(ip, p)),
-                        config,
-                    )
-                }
+                move || run(bound, decoder, stop, cfg)
             })?;
         Ok(OscServer {
             stop,
             thread: Some(thread),
-            local,
             monitor,
         })
     }
 
-    /// The port held.
+    /// The port held (0 = none).
     pub fn port(&self) -> u16 {
         self.monitor.port.load(Ordering::Relaxed) as u16
     }
@@ -847,9 +1231,11 @@ impl Drop for OscServer {
         self.stop.store(true, Ordering::SeqCst);
         // Wake a thread blocked in recv at once (the read timeout would anyway).
         let port = self.monitor.port.load(Ordering::Relaxed) as u16;
-        let to = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port.max(self.local.port()));
-        if let Ok(s) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) {
-            let _ = s.send_to(b"\0\0\0\0", to);
+        if port != 0 {
+            let to = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port);
+            if let Ok(s) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) {
+                let _ = s.send_to(b"\0\0\0\0", to);
+            }
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -865,52 +1251,70 @@ impl Drop for OscServer {
 }
 
 /// The network thread.
-fn run(
-    mut sock: UdpSocket,
-    mut decoder: Decoder,
-    stop: Arc<AtomicBool>,
-    want: Option<SocketAddr>,
-    config: Arc<RwLock<OscConfig>>,
-) {
+fn run(mut bound: Option<Bound>, mut decoder: Decoder, stop: Arc<AtomicBool>, cfg: OscConfig) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    let started = Instant::now();
-    let mut want = want;
-    let mut last_try = started;
+    let mut key = bind_key(&cfg);
+    let mut cfg = cfg;
+    let mut last_try = Instant::now();
     while !stop.load(Ordering::SeqCst) {
-        match sock.recv_from(&mut buf) {
-            Ok((n, _)) => {
+        match bound.as_ref().map(|b| b.sock.recv_from(&mut buf)) {
+            Some(Ok((n, from))) => {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
-                decoder.datagram(&buf[..n], Instant::now());
+                decoder.datagram_from(&buf[..n], Instant::now(), Some(from.ip()));
             }
-            Err(e)
+            Some(Err(e))
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) => {}
-            Err(e) => {
+            Some(Err(e)) => {
                 // ICMP errors and the like: note, back off a little, keep serving.
                 decoder.monitor.note_error(format!("socket: {e}"));
                 std::thread::sleep(Duration::from_millis(5));
             }
+            None => std::thread::sleep(READ_TIMEOUT),
         }
+        decoder.flush_pending();
         decoder.collect_garbage();
-        if let Some(addr) = want {
-            let now = Instant::now();
-            if now.duration_since(started) > REACQUIRE_WINDOW {
-                want = None;
+        decoder.cues_changed();
+        // A session or preset loaded while running: rebind if the port settings changed.
+        if let Some(new) = decoder.config_changed() {
+            if bind_key(&new) != key {
+                key = bind_key(&new);
+                bound = None;
+                decoder.monitor.port.store(0, Ordering::Relaxed);
+                decoder.monitor.clash.store(false, Ordering::Relaxed);
+                if new.enabled {
+                    bound = open(&new, &mut decoder).ok();
+                } else {
+                    decoder.monitor.set_status("OSC off".into());
+                }
+                last_try = Instant::now();
+            }
+            cfg = new;
+        }
+        let now = Instant::now();
+        if bound.is_none() && cfg.enabled && now.duration_since(last_try) > Duration::from_secs(1) {
+            last_try = now;
+            bound = open(&cfg, &mut decoder).ok();
+        }
+        let Some(b) = bound.as_mut() else {
+            continue;
+        };
+        if let Some(addr) = b.want {
+            if now.duration_since(b.since) > REACQUIRE_WINDOW {
+                b.want = None;
                 // A real clash: remember the port held so the desk's setting stays valid.
                 let held = decoder.monitor.port.load(Ordering::Relaxed) as u16;
-                if let Ok(mut c) = config.write() {
-                    c.remembered_port = Some(held);
-                }
+                decoder.write_config(|c| c.remembered_port = Some(held));
             } else if now.duration_since(last_try) > Duration::from_millis(100) {
                 last_try = now;
                 if let Ok(s) = UdpSocket::bind(addr) {
                     if s.set_read_timeout(Some(READ_TIMEOUT)).is_ok() {
-                        sock = s;
-                        want = None;
+                        b.sock = s;
+                        b.want = None;
                         decoder
                             .monitor
                             .port
@@ -919,9 +1323,7 @@ fn run(
                         decoder
                             .monitor
                             .set_status(format!("listening on {addr} (taken back)"));
-                        if let Ok(mut c) = config.write() {
-                            c.remembered_port = None;
-                        }
+                        decoder.write_config(|c| c.remembered_port = None);
                     }
                 }
             }

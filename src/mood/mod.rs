@@ -5,7 +5,7 @@
 /// +1 pleasant); arousal (0 calm .. 1 agitated) and tension (0 relaxed .. 1 menacing) are
 /// unipolar, as the plugin's parameters are.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Mood {
     /// -1..1.
     pub valence: f32,

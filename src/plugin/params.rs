@@ -167,10 +167,10 @@ pub struct LightParams {
     /// OSC port, interfaces, port-clash behaviour, remembered port, DMX fixture profile and
     /// user mappings (`crate::light::OscConfig`).
     #[persist = "osc-config"]
-    pub osc: Arc<std::sync::RwLock<crate::light::OscConfig>>,
+    pub osc: crate::watched::Watched<crate::light::OscConfig>,
     /// The loaded cue sheet: its path and full text, so the session plays on another machine.
     #[persist = "cue-sheet"]
-    pub cues: Arc<std::sync::RwLock<Option<crate::light::CueSource>>>,
+    pub cues: crate::watched::Watched<Option<crate::light::CueSource>>,
 }
 
 impl LightParams {
@@ -435,8 +435,8 @@ impl Default for MoodNoirParams {
                 .with_unit(" s")
                 .with_step_size(0.01),
                 sc_mode: EnumParam::new("Sidechain mode", ScModeChoice::Analyze),
-                osc: Arc::new(std::sync::RwLock::new(crate::light::OscConfig::default())),
-                cues: Arc::new(std::sync::RwLock::new(None)),
+                osc: crate::watched::Watched::new(crate::light::OscConfig::default()),
+                cues: crate::watched::Watched::new(None),
             },
             mute_solo: MuteSoloParams::default(),
         }
