@@ -379,3 +379,60 @@ fn follow_zero_means_the_light_changes_nothing() {
     assert!(o.status.success());
     assert!(read(&full).1 != a);
 }
+
+#[test]
+fn osc_monitor_behaves_as_the_plugin_does() {
+    use std::net::UdpSocket;
+    let port = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let dir = tmp("monitor-cues");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("scene.csv"),
+        "at,name,intensity\n0,open,0.8\n10,alley,0.2\n20,dawn,0.6\n",
+    )
+    .unwrap();
+    let child = bin()
+        .args(["osc-monitor", "--port", &port.to_string(), "--seconds", "3"])
+        .arg("--cue-folder")
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let send = |addr: &str, args: Vec<rosc::OscType>| {
+        let p = rosc::OscPacket::Message(rosc::OscMessage {
+            addr: addr.into(),
+            args,
+        });
+        tx.send_to(&rosc::encoder::encode(&p).unwrap(), ("127.0.0.1", port))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    send("/cue/go", vec![rosc::OscType::Int(1)]);
+    send(
+        "/noir/cues/load",
+        vec![rosc::OscType::String("scene.csv".into())],
+    );
+    send("/cue/go", vec![rosc::OscType::String("alley".into())]);
+    send("/cue/go", vec![rosc::OscType::Int(9)]);
+    send(
+        "/noir/unmap",
+        vec![rosc::OscType::String("/not/mapped".into())],
+    );
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.rsplit("status:").next().unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(last.contains("cue sheet: scene.csv (3 cues)"), "{last}");
+    assert!(last.contains("no cue sheet is loaded"), "{last}");
+    assert!(last.contains("no such cue"), "{last}");
+    assert!(last.contains("not mapped"), "{last}");
+    assert!(
+        last.contains("intensity: 0.2"),
+        "the alley cue holds: {last}"
+    );
+}

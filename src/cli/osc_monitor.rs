@@ -5,8 +5,9 @@
 //! runs here at 10 Hz instead of on an audio thread.
 
 use crate::engine::MoodSource;
+use crate::light::link::take_sheets;
 use crate::light::osc::{CueLink, OscConfig, OscServer, QUEUE_CAPACITY};
-use crate::light::{LightModel, LightSettings, Monitor};
+use crate::light::{LightEvent, LightModel, LightSettings, Monitor};
 use crate::watched::Watched;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,13 +62,11 @@ pub fn run(
     let end = seconds.map(|s| start + Duration::from_secs_f64(s.max(0.0)));
     loop {
         while let Ok(ev) = rx.pop() {
-            model.apply(ev);
-        }
-        if garbage_tx.slots() > 0 {
-            if let Ok(sheet) = sheet_rx.pop() {
-                if let Some(old) = model.swap_sheet(sheet) {
-                    let _ = garbage_tx.push(old);
+            match ev {
+                LightEvent::SheetReady => {
+                    take_sheets(&mut sheet_rx, &mut garbage_tx, |s| model.swap_sheet(s))
                 }
+                ev => model.apply(ev),
             }
         }
         let t = start.elapsed().as_secs_f64();

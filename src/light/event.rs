@@ -109,6 +109,9 @@ pub enum LightEvent {
         /// 0..1.
         progress: f32,
     },
+    /// A new cue sheet waits in the sheet queue: take it now, in order with the events around
+    /// it (so a `/cue/go` right after `/noir/cues/load` finds its cue).
+    SheetReady,
 }
 
 /// 64-bit FNV-1a of `s` (case-sensitive): how cue names travel to the audio thread.

@@ -52,6 +52,14 @@ impl LightLink {
                 None
             }
         });
+        monitor.set_sheet(super::osc::describe_sheet(
+            initial.as_ref().and(
+                cues.read()
+                    .ok()
+                    .and_then(|s| s.as_ref().map(|s| s.path.clone())),
+            ),
+            initial.as_ref().map_or(0, |s| s.cues.len()),
+        ));
         let link = CueLink {
             sheets: sheet_tx,
             garbage: garbage_rx,
@@ -74,28 +82,24 @@ impl LightLink {
         )
     }
 
-    /// Audio thread: applies waiting events (at most `MAX_EVENTS_PER_BLOCK`) and a new cue
-    /// sheet, if any, to `engine`; publishes the light's mood to the monitor (atomics).
+    /// Audio thread: applies waiting events (at most `MAX_EVENTS_PER_BLOCK`) to `engine`, and
+    /// a new cue sheet where its `SheetReady` mark stands among them; nothing is allocated or
+    /// freed here (the replaced sheet goes back to the network thread).
     pub fn drain_into(&mut self, engine: &mut Engine) {
         let mut n = 0u64;
         for _ in 0..MAX_EVENTS_PER_BLOCK {
             match self.events.pop() {
+                Ok(LightEvent::SheetReady) => {
+                    take_sheets(&mut self.sheets, &mut self.garbage, |s| {
+                        engine.swap_cue_sheet(s)
+                    });
+                    n += 1;
+                }
                 Ok(ev) => {
                     engine.push_light_event(ev);
                     n += 1;
                 }
                 Err(_) => break,
-            }
-        }
-        // Only take a new sheet when the old one surely fits in the way back.
-        if self.garbage.slots() > 0 {
-            if let Ok(new) = self.sheets.pop() {
-                if let Some(old) = engine.swap_cue_sheet(new) {
-                    if let Err(rtrb::PushError::Full(old)) = self.garbage.push(old) {
-                        // Cannot happen (a slot was free); leak rather than free here.
-                        std::mem::forget(old);
-                    }
-                }
             }
         }
         self.monitor.count_block(n);
@@ -110,5 +114,26 @@ impl LightLink {
     /// The port the server holds, if any.
     pub fn port(&self) -> Option<u16> {
         self.server.as_ref().map(|s| s.port()).filter(|&p| p != 0)
+    }
+}
+
+/// Installs every sheet waiting in `sheets` (the newest wins) through `swap`, handing each
+/// replaced one back through `garbage`; stops while `garbage` has no room (the rest wait).
+/// No allocation and no drop of a heap object: safe on the audio thread.
+pub fn take_sheets(
+    sheets: &mut rtrb::Consumer<Option<Box<CueSheet>>>,
+    garbage: &mut rtrb::Producer<Box<CueSheet>>,
+    mut swap: impl FnMut(Option<Box<CueSheet>>) -> Option<Box<CueSheet>>,
+) {
+    while garbage.slots() > 0 {
+        let Ok(new) = sheets.pop() else {
+            return;
+        };
+        if let Some(old) = swap(new) {
+            if let Err(rtrb::PushError::Full(old)) = garbage.push(old) {
+                // Cannot happen (a slot was free); leak rather than free here.
+                std::mem::forget(old);
+            }
+        }
     }
 }

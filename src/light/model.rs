@@ -222,6 +222,8 @@ impl LightModel {
                 self.hold = None;
             }
             LightEvent::CueGo(r) => self.go(r, None),
+            // Handled by whoever owns the sheet queue (`LightLink::drain_into`).
+            LightEvent::SheetReady => {}
             LightEvent::CueProgress { cue, progress } => match self.hold {
                 Some(ref mut h)
                     if self.sheet.as_ref().and_then(|s| s.find(CueRef::Name(cue)))

@@ -89,6 +89,8 @@ struct Latest {
     cue_text: String,
     /// Where user mappings were learned (for the editor to show).
     learned: Vec<String>,
+    /// The cue sheet the light follows, e.g. "scene.csv (3 cues)"; empty for none.
+    sheet: String,
 }
 
 /// See the module docs.
@@ -133,6 +135,8 @@ pub struct MonitorSnapshot {
     pub cue_text: String,
     /// Learned mappings (descriptions).
     pub learned: Vec<String>,
+    /// The cue sheet the light follows ("" for none).
+    pub sheet: String,
 }
 
 impl Monitor {
@@ -169,6 +173,11 @@ impl Monitor {
     /// Network/main thread: the status line.
     pub fn set_status(&self, s: String) {
         self.lock().status = s;
+    }
+
+    /// Network/main thread: the cue sheet in use (a description; "" for none).
+    pub fn set_sheet(&self, s: String) {
+        self.lock().sheet = s;
     }
 
     /// Network thread: Eos cue text.
@@ -251,6 +260,7 @@ impl Monitor {
             errors: l.errors.clone(),
             cue_text: l.cue_text.clone(),
             learned: l.learned.clone(),
+            sheet: l.sheet.clone(),
         }
     }
 }
@@ -281,6 +291,9 @@ impl MonitorSnapshot {
         }
         if let Some(i) = self.intensity {
             let _ = writeln!(s, "intensity: {i:.3}");
+        }
+        if !self.sheet.is_empty() {
+            let _ = writeln!(s, "cue sheet: {}", self.sheet);
         }
         if !self.cue_text.is_empty() {
             let _ = writeln!(s, "eos cue: {}", self.cue_text);

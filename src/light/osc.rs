@@ -433,9 +433,29 @@ fn args_text(args: &[OscType]) -> String {
     s
 }
 
+/// "name.csv (3 cues)" for the monitor, or "" without a sheet.
+pub fn describe_sheet(path: Option<String>, cues: usize) -> String {
+    match path {
+        None => String::new(),
+        Some(p) => {
+            let name = Path::new(&p)
+                .file_name()
+                .map_or(p.clone(), |n| n.to_string_lossy().into_owned());
+            format!("{name} ({cues} cues)")
+        }
+    }
+}
+
+fn path_of(store: &Watched<Option<CueSource>>) -> Option<String> {
+    store
+        .read()
+        .ok()
+        .and_then(|s| s.as_ref().map(|s| s.path.clone()))
+}
+
 /// Event kinds that keep only their latest value while the audio thread's queue is full (one
 /// slot each; hits keep the strongest).
-const PENDING_SLOTS: usize = 15;
+const PENDING_SLOTS: usize = 16;
 
 fn pending_slot(ev: &LightEvent) -> usize {
     match ev {
@@ -454,6 +474,7 @@ fn pending_slot(ev: &LightEvent) -> usize {
         LightEvent::MoodRelease => 12,
         LightEvent::CueGo(_) => 13,
         LightEvent::CueProgress { .. } => 14,
+        LightEvent::SheetReady => 15,
     }
 }
 
@@ -608,7 +629,13 @@ impl Decoder {
             .as_ref()
             .map_or_else(Vec::new, |s| s.cues.iter().map(|c| c.name_hash).collect());
         link.generation = g;
-        link.sheets.push(sheet).is_ok()
+        self.monitor
+            .set_sheet(describe_sheet(path_of(&link.store), link.cue_names.len()));
+        let sent = link.sheets.push(sheet).is_ok();
+        if sent {
+            self.push(LightEvent::SheetReady);
+        }
+        sent
     }
 
     /// Sends waiting events (oldest first) while the queue has room.
@@ -902,11 +929,15 @@ impl Decoder {
             return Err(Verdict::OutOfRange);
         }
         link.cue_names = names;
+        let path = source.as_ref().map(|s| s.path.clone());
         if let Ok(mut s) = link.store.write() {
             *s = source;
         }
-        // Our own write: the audio thread already has this sheet.
+        self.monitor
+            .set_sheet(describe_sheet(path, link.cue_names.len()));
+        // Our own write: the audio thread gets this sheet (in order with the events).
         link.generation = link.store.generation();
+        self.push(LightEvent::SheetReady);
         Ok(())
     }
 
