@@ -11,7 +11,7 @@ PKGS=(
   libxcursor-dev libxkbcommon-dev libxcb-shape0-dev libxcb-xfixes0-dev
   python3 python3-venv python3-pip
   xvfb imagemagick xdotool
-  liblo-tools
+  liblo-tools ffmpeg
 )
 
 missing=()

@@ -11,8 +11,12 @@ use fundsp::prelude32::{dcblock_hz, reverb_stereo};
 
 /// The limiter's look-ahead: the plugin's reported latency.
 pub const LIMITER_LOOKAHEAD_S: f32 = 0.004;
-/// Output ceiling: -1 dBFS.
+/// Output ceiling: -1 dBFS, a hard clamp on samples (a last guard, rarely reached).
 pub const CEILING: f32 = 0.891;
+/// The limiter's true-peak ceiling: -1.2 dBTP, so true peaks measured 4x oversampled (ITU-R
+/// BS.1770, EBU R 128's -1 dBTP for delivery) stay under -1 dBTP with a margin for meters
+/// whose interpolators differ from ours.
+pub const TRUE_PEAK_CEILING: f32 = 0.871;
 /// Anti-denormal bias fed to the reverb (-180 dBFS; the DC blocker removes it).
 const REVERB_BIAS: f32 = 1.0e-9;
 
@@ -29,6 +33,19 @@ const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3];
 const STAGE_DB: [f32; CHANNELS] = [-3.0, 5.0, -2.0, -5.5, 0.5, -6.0];
 /// Tape drive per instrument: how hard peaks are rounded (0 = clean).
 const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0];
+
+/// One step of a one-pole glide toward `target` that lands on it exactly (a gain gliding to
+/// zero must not creep through the subnormals: muted stems and a dry room would cost CPU in
+/// hosts that do not flush them).
+#[inline]
+fn glide(x: f32, target: f32, coef: f32) -> f32 {
+    let y = x + (target - x) * coef;
+    if (target - y).abs() < 1.0e-6 {
+        target
+    } else {
+        y
+    }
+}
 
 /// A fixed delay line for one stereo stem (the limiter's look-ahead).
 struct StemDelay {
@@ -124,7 +141,7 @@ impl Mixer {
                 pair
             })
             .collect();
-        let limiter = Limiter::new(sample_rate, LIMITER_LOOKAHEAD_S, 0.25, CEILING);
+        let limiter = Limiter::new(sample_rate, LIMITER_LOOKAHEAD_S, 0.25, TRUE_PEAK_CEILING);
         let delays = (0..STEMS)
             .map(|_| StemDelay::new(limiter.latency()))
             .collect();
@@ -207,13 +224,13 @@ impl Mixer {
     pub fn process(&mut self, inputs: &[(&[f32], &[f32]); CHANNELS], out: &mut MixTarget) {
         let n = out.left.len();
         for i in 0..n {
-            self.send += (self.send_target - self.send) * self.coef;
-            self.master += (self.master_target - self.master) * self.coef;
+            self.send = glide(self.send, self.send_target, self.coef);
+            self.master = glide(self.master, self.master_target, self.coef);
             let mut stem = [[0.0f32; 2]; STEMS];
             let mut send = [REVERB_BIAS; 2];
             let mut sum = [0.0f32; 2];
             for c in 0..CHANNELS {
-                self.gain[c] += (self.gain_target[c] - self.gain[c]) * self.coef;
+                self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
                 let g = self.gain[c] * self.master;
                 for (k, x) in [inputs[c].0[i], inputs[c].1[i]].into_iter().enumerate() {
                     let d = DRIVE[c];
@@ -283,6 +300,36 @@ impl Mixer {
             self.peak[1] = self.peak[1].max(r.abs());
             out.left[i] = l;
             out.right[i] = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gains_gliding_to_zero_land_on_zero_not_in_the_subnormals() {
+        let mut m = Mixer::new(48_000.0);
+        m.set_levels([0.0; CHANNELS], 0.5, 0.0);
+        m.reset();
+        // Mute everything and dry the room: every gain glides to 0.
+        m.set_levels([-80.0; CHANNELS], 0.0, 0.0);
+        let x = [0.1f32; 64];
+        let inputs: [(&[f32], &[f32]); CHANNELS] = [(&x, &x); CHANNELS];
+        let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
+        for _ in 0..(48_000 / 64) {
+            let mut out = MixTarget {
+                left: &mut l,
+                right: &mut r,
+                stems: Default::default(),
+            };
+            m.process(&inputs, &mut out);
+        }
+        assert!(m.gain.iter().all(|&g| g == 0.0), "{:?}", m.gain);
+        assert_eq!(m.send, 0.0);
+        for v in l.iter().chain(&r) {
+            assert!(*v == 0.0 || v.abs() >= f32::MIN_POSITIVE, "subnormal output {v:e}");
         }
     }
 }
