@@ -51,16 +51,21 @@ struct Hold {
     elapsed_s: f64,
     /// Eos progress 0..1 when an Eos message drives the fade.
     progress: Option<f32>,
+    /// The light's mood when the hold began (a sheet with moods fades from it).
+    from_mood: Option<Mood>,
 }
 
 impl Hold {
-    fn look(&self) -> LightLook {
-        let t = match self.progress {
+    fn look_progress(&self) -> f32 {
+        match self.progress {
             Some(p) => p,
             None if self.fade_s > 0.0 => (self.elapsed_s / self.fade_s).clamp(0.0, 1.0) as f32,
             None => 1.0,
-        };
-        self.from.lerp(&self.to, t)
+        }
+    }
+
+    fn look(&self) -> LightLook {
+        self.from.lerp(&self.to, self.look_progress())
     }
 }
 
@@ -254,6 +259,7 @@ impl LightModel {
             fade_s: fade,
             elapsed_s: 0.0,
             progress,
+            from_mood: self.smoothed,
         });
     }
 
@@ -262,6 +268,11 @@ impl LightModel {
     pub fn swap_sheet(&mut self, sheet: Option<Box<CueSheet>>) -> Option<Box<CueSheet>> {
         self.hold = None;
         std::mem::replace(&mut self.sheet, sheet)
+    }
+
+    /// The cue a `/cue/go` (or Eos) holds, if any.
+    pub fn held_cue(&self) -> Option<usize> {
+        self.hold.map(|h| h.cue)
     }
 
     /// The loaded cue sheet.
@@ -319,7 +330,21 @@ impl LightModel {
             }
             MoodSource::Light => {
                 self.look = self.look_at(seconds, beats);
-                self.look.map(|l| self.table.mood(&l, self.hit))
+                // A sheet that names moods owns the mood as it owns the look (cues.rs).
+                let sheet_mood = match (&self.hold, &self.sheet) {
+                    (Some(h), Some(s)) => s
+                        .cue_mood(h.cue)
+                        .map(|to| h.from_mood.unwrap_or(to).lerp(to, h.look_progress())),
+                    (None, Some(s)) => s.mood_at(match s.base {
+                        TimeBase::Seconds => seconds,
+                        TimeBase::Beats => beats,
+                    }),
+                    _ => None,
+                };
+                match sheet_mood {
+                    Some(m) => Some(self.table.lift(m, self.hit)),
+                    None => self.look.map(|l| self.table.mood(&l, self.hit)),
+                }
             }
             MoodSource::Sidechain => {
                 let f = self.sidechain.features();
