@@ -28,6 +28,8 @@ pub struct LightLink {
     garbage: rtrb::Producer<Box<CueSheet>>,
     /// Shared monitor.
     monitor: Arc<Monitor>,
+    /// The OSC feedback sender, when a feedback target is set.
+    feedback: Option<super::feedback::FeedbackSender>,
 }
 
 impl LightLink {
@@ -54,6 +56,14 @@ impl LightLink {
                 }
             });
         let enabled = config.read().map(|c| c.enabled).unwrap_or(true);
+        let feedback = config
+            .read()
+            .ok()
+            .map(|c| c.feedback.clone())
+            .filter(|f| f.enabled)
+            .and_then(|f| {
+                super::feedback::FeedbackSender::start(&f, cues.clone(), monitor.clone()).ok()
+            });
         let server = if enabled {
             let link = CueLink {
                 sheets: sheet_tx,
@@ -72,6 +82,7 @@ impl LightLink {
                 sheets: sheet_rx,
                 garbage: garbage_tx,
                 monitor,
+                feedback,
             },
             initial,
         )
@@ -108,6 +119,14 @@ impl LightLink {
     pub fn publish(&self, engine: &Engine) {
         self.monitor
             .publish_mood(engine.light().mood(), engine.light_intensity());
+        if let Some(f) = &self.feedback {
+            f.state().publish(engine);
+        }
+    }
+
+    /// Where OSC feedback goes, when it is on.
+    pub fn feedback_target(&self) -> Option<std::net::SocketAddr> {
+        self.feedback.as_ref().map(|f| f.target())
     }
 
     /// The port the server holds, if any.

@@ -160,6 +160,10 @@ pub struct OscConfig {
     pub fixture: FixtureProfile,
     /// User mappings of free-form addresses.
     pub mappings: Vec<UserMapping>,
+    /// Where and how often the plugin sends its mood, cue, beat and tempo back
+    /// (`light/feedback.rs`).
+    #[serde(default)]
+    pub feedback: super::feedback::FeedbackConfig,
 }
 
 impl Default for OscConfig {
@@ -172,6 +176,7 @@ impl Default for OscConfig {
             remembered_port: None,
             fixture: FixtureProfile::default(),
             mappings: Vec::new(),
+            feedback: Default::default(),
         }
     }
 }
