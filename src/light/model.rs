@@ -500,6 +500,35 @@ mod tests {
     }
 
     #[test]
+    fn a_sheet_with_moods_owns_the_mood_and_a_go_fades_to_its_cue() {
+        use crate::light::cues::{CueFormat, CueSheet};
+        let sheet = CueSheet::parse(
+            r#"{"cues": [
+                {"name": "a", "at": 0, "intensity": 0.9, "mood": {"valence": 0.5, "arousal": 0.2, "tension": 0.1}},
+                {"name": "b", "at": 10, "intensity": 0.1, "mood": {"valence": -0.7, "arousal": 0.8, "tension": 0.9}}
+            ]}"#,
+            CueFormat::Json,
+        )
+        .unwrap();
+        let mut m = LightModel::new(48000.0, 32);
+        m.set_settings(LightSettings {
+            smooth_s: 0.0,
+            ..Default::default()
+        });
+        drop(m.swap_sheet(Some(Box::new(sheet))));
+        let at = |m: &mut LightModel, t: f64| m.tick(MoodSource::Light, t, 0.0).unwrap();
+        let a = at(&mut m, 1.0);
+        assert!((a.valence - 0.5).abs() < 1e-6 && (a.tension - 0.1).abs() < 1e-6);
+        assert!((at(&mut m, 12.0).tension - 0.9).abs() < 1e-6);
+        // /cue/go "a" while the timeline is in b: the hold takes a's mood.
+        m.apply(LightEvent::CueGo(CueRef::Name(
+            crate::light::event::name_hash("a"),
+        )));
+        assert_eq!(m.held_cue(), Some(0));
+        assert!((at(&mut m, 12.0).valence - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
     fn overrides_win_and_release_drops_them() {
         let mut m = LightModel::new(48000.0, 32);
         m.set_settings(LightSettings {
