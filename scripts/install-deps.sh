@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Mood Noir needs on Debian/Ubuntu: the C libraries behind
-# nice-plug's standalone and editor (ALSA, JACK, X11/xcb, GL), pkg-config, and for the host
-# tests Python 3 with venv, Xvfb and liblo-tools. Installs only what is missing.
+# nice-plug's standalone and editor (ALSA, JACK, X11/xcb, GL), pkg-config, ffmpeg (clips in
+# and out: `look`, `score`) and DejaVu fonts (the text of `plot`), and for the host tests
+# Python 3 with venv, Xvfb and liblo-tools. Installs only what is missing.
 set -euo pipefail
 
 PKGS=(
@@ -11,7 +12,8 @@ PKGS=(
   libxcursor-dev libxkbcommon-dev libxcb-shape0-dev libxcb-xfixes0-dev
   python3 python3-venv python3-pip
   xvfb imagemagick xdotool
-  liblo-tools ffmpeg
+  liblo-tools
+  ffmpeg fonts-dejavu-core
 )
 
 missing=()

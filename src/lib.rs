@@ -9,6 +9,7 @@ pub mod composer;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
+pub mod film;
 pub mod light;
 pub mod midi;
 pub mod mood;

@@ -100,7 +100,22 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Also draw the mood the render played (valence, arousal, tension, tempo, cues)
+        /// into this PNG.
+        #[arg(long)]
+        plot: Option<PathBuf>,
     },
+    /// Turn a Fountain screenplay into a cue sheet: one cue per scene, its light and mood
+    /// read from the heading, the action and the pace.
+    Script(mood_noir::cli::script::ScriptArgs),
+    /// The look of a still (dominant colours, key brightness, contrast, saturation, colour
+    /// temperature) or of each shot of a clip (through ffmpeg).
+    Look(mood_noir::cli::look::LookArgs),
+    /// Score a clip end to end: its shots become cues, the score is rendered along them and
+    /// muxed under the picture (WAV, MIDI and stems beside it).
+    Score(mood_noir::cli::score::ScoreArgs),
+    /// Draw a cue sheet's mood over time (valence, arousal, tension, tempo, cue names).
+    Plot(mood_noir::cli::plot::PlotArgs),
     /// List the factory scene presets.
     Presets,
     /// Listen for OSC like the plugin does and print what arrives, the counters, errors and
@@ -145,6 +160,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Script(a) => mood_noir::cli::script::run(a),
+        Command::Look(a) => mood_noir::cli::look::run(a),
+        Command::Score(a) => mood_noir::cli::score::run(a),
+        Command::Plot(a) => mood_noir::cli::plot::run(a),
         Command::OscMonitor {
             port,
             all_interfaces,
@@ -198,6 +217,7 @@ fn run(cli: Cli) -> Result<(), String> {
             cues,
             light_smooth,
             follow,
+            plot,
         } => {
             let is_wav = out
                 .extension()
@@ -321,7 +341,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 );
                 b
             };
-            let rendered = mood_noir::cli::render_job(
+            let mut rec = plot
+                .as_ref()
+                .map(|_| mood_noir::cli::plot::MoodRecorder::new(sample_rate, 0.05));
+            let rendered = mood_noir::cli::render_job_observed(
                 &job,
                 |engine| {
                     engine.set_light_settings(light);
@@ -331,7 +354,12 @@ fn run(cli: Cli) -> Result<(), String> {
                     // Start exactly where the sheet says (smoothing snaps at the top).
                     engine.reset();
                 },
-                |d| bar.set_position(d),
+                |engine, d| {
+                    bar.set_position(d);
+                    if let Some(r) = rec.as_mut() {
+                        r.observe(engine, d);
+                    }
+                },
             );
             bar.finish_and_clear();
             let audio = rendered.main;
@@ -347,6 +375,13 @@ fn run(cli: Cli) -> Result<(), String> {
             if let (Some(path), Some(bytes)) = (&midi, &rendered.midi) {
                 std::fs::write(path, bytes)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+            if let (Some(p), Some(r)) = (&plot, rec) {
+                r.write(
+                    p,
+                    out.display().to_string(),
+                    "the mood the render played".into(),
+                )?;
             }
             let peak = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
             if !quiet {

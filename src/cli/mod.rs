@@ -2,7 +2,12 @@
 //! drives the very same `Engine` the plugin runs, offline, into WAV (main mix and stems) and
 //! Standard MIDI files. Main thread only.
 
+pub mod look;
 pub mod osc_monitor;
+pub mod plot;
+pub mod progress;
+pub mod score;
+pub mod script;
 
 use crate::engine::mixer::{STEMS, STEM_NAMES};
 use crate::engine::{Engine, HostTransport, Settings, StemOutputs};
@@ -47,6 +52,16 @@ pub fn render_job(
     job: &RenderJob,
     setup: impl FnOnce(&mut Engine),
     mut progress: impl FnMut(u64),
+) -> Rendered {
+    render_job_observed(job, setup, |_, done| progress(done))
+}
+
+/// `render_job`, with `observe(engine, done_samples)` after every block (e.g. to record the
+/// mood for `render --plot`).
+pub fn render_job_observed(
+    job: &RenderJob,
+    setup: impl FnOnce(&mut Engine),
+    mut progress: impl FnMut(&Engine, u64),
 ) -> Rendered {
     let total = (job.seconds.max(0.0) * job.sample_rate as f64).round() as usize;
     let block = job.block.clamp(1, 1 << 16);
@@ -108,7 +123,9 @@ pub fn render_job(
         if done == total {
             end_beat = engine.beat_position();
         }
-        progress(done.min(total) as u64);
+        if done <= total {
+            progress(&engine, done as u64);
+        }
     }
     Rendered {
         main,

@@ -346,7 +346,8 @@ mod tests {
             // Bursts 5 dB over the ceiling with 1 ms raised-cosine edges (a fast accent:
             // quicker than the 4 ms look-ahead).
             let k = (i % 4000) as f32;
-            let edge = |d: f32| 0.5 - 0.5 * (std::f32::consts::PI * (d / 48.0).clamp(0.0, 1.0)).cos();
+            let edge =
+                |d: f32| 0.5 - 0.5 * (std::f32::consts::PI * (d / 48.0).clamp(0.0, 1.0)).cos();
             let a = 0.7 + 0.9 * edge(k) * edge(648.0 - k);
             let x = a * (std::f32::consts::TAU * f * t + 0.785).sin();
             let (l, _) = lim.tick(x, x);
@@ -355,7 +356,11 @@ mod tests {
         // Measured as BS.1770 does (4x), and finer (16x): at the ceiling.
         let tp4 = 20.0 * reference_true_peak(&out, 2000..12000, 4).log10();
         let tp16 = 20.0 * reference_true_peak(&out, 2000..12000, 16).log10();
-        let sp = 20.0 * out[2000..].iter().fold(0.0f32, |m, v| m.max(v.abs())).log10();
+        let sp = 20.0
+            * out[2000..]
+                .iter()
+                .fold(0.0f32, |m, v| m.max(v.abs()))
+                .log10();
         println!("sample peak {sp:.2} dBFS, true peak {tp4:.2} dBTP (4x), {tp16:.2} (16x)");
         assert!(tp4 <= -0.97, "true peak {tp4:.2} dBTP");
         assert!(tp16 <= -0.95, "true peak at 16x {tp16:.2} dBTP");

@@ -329,7 +329,10 @@ mod tests {
         assert!(m.gain.iter().all(|&g| g == 0.0), "{:?}", m.gain);
         assert_eq!(m.send, 0.0);
         for v in l.iter().chain(&r) {
-            assert!(*v == 0.0 || v.abs() >= f32::MIN_POSITIVE, "subnormal output {v:e}");
+            assert!(
+                *v == 0.0 || v.abs() >= f32::MIN_POSITIVE,
+                "subnormal output {v:e}"
+            );
         }
     }
 }

@@ -11,9 +11,16 @@
 //! cue k's values applied; fields a cue does not name keep their values. The fade is in the
 //! sheet's time unit: seconds for second/SMPTE sheets, beats for bars:beats sheets (one sheet
 //! uses one time base; mixing seconds and bars:beats is an error).
+//!
+//! A cue may also name a mood (valence, arousal, tension: what `mood-noir script` writes for
+//! a screenplay's scene). Once a cue with a mood has played, the sheet owns the light's mood
+//! as it owns the look: it fades with the cue and holds through later cues that name none.
+//! Cues before the first mood take their look's mood (`MappingTable::DEFAULT`); a sheet
+//! without any mood leaves the mood to the look, as before.
 
 use super::event::{name_hash, Palette, MAX_PALETTE};
-use super::mapping::{hsv_to_rgb, LightLook};
+use super::mapping::{hsv_to_rgb, LightLook, MappingTable};
+use crate::mood::Mood;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
@@ -43,6 +50,8 @@ pub struct CuePatch {
     pub flicker: Option<f32>,
     /// Palette.
     pub palette: Option<Palette>,
+    /// The mood this cue asks for (a screenplay scene's), instead of its look's.
+    pub mood: Option<Mood>,
 }
 
 impl CuePatch {
@@ -86,6 +95,8 @@ pub struct CueSheet {
     from: Vec<LightLook>,
     /// The look each cue fades to.
     to: Vec<LightLook>,
+    /// The mood each cue fades from and to (empty when no cue names a mood).
+    moods: Vec<(Mood, Mood)>,
 }
 
 /// A cue sheet that could not be read: says where and why.
@@ -143,11 +154,28 @@ pub struct CueSource {
 }
 
 impl CueSource {
-    /// Reads `path` (format from the extension).
+    /// Reads `path` (format from the extension). A Fountain screenplay (`.fountain`) is
+    /// converted into a JSON sheet here, one cue per scene (`film::script`), so the plugin,
+    /// the editor and the CLI load a script wherever they load a sheet.
     pub fn read(path: &Path) -> Result<CueSource, CueError> {
+        let is_script = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("fountain"));
+        if is_script {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CueError(format!("{}: {e}", path.display())))?;
+            let json = crate::film::script::fountain_to_cue_json(&text)
+                .map_err(|e| CueError(format!("{}: {e}", path.display())))?;
+            return Ok(CueSource {
+                path: path.display().to_string(),
+                format: Some(CueFormat::Json),
+                text: json,
+            });
+        }
         let format = CueFormat::from_path(path).ok_or_else(|| {
             CueError(format!(
-                "{}: a cue sheet must end in .json or .csv",
+                "{}: a cue sheet must end in .json or .csv (or be a .fountain screenplay)",
                 path.display()
             ))
         })?;
@@ -177,8 +205,19 @@ impl CueSource {
                 "{name:?}: give a file name inside the cue folder (no absolute path, no ..)"
             ));
         }
-        let format = CueFormat::from_path(rel)
-            .ok_or_else(|| CueError(format!("{name:?}: a cue sheet must end in .json or .csv")))?;
+        let is_script = rel
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("fountain"));
+        let format = match CueFormat::from_path(rel) {
+            Some(f) => f,
+            None if is_script => CueFormat::Json,
+            None => {
+                return err(format!(
+                    "{name:?}: a cue sheet must end in .json or .csv (or be a .fountain screenplay)"
+                ))
+            }
+        };
         let root = folder
             .canonicalize()
             .map_err(|e| CueError(format!("cue folder {}: {e}", folder.display())))?;
@@ -210,6 +249,10 @@ impl CueSource {
             return err(format!(
                 "{name:?} grew past {max_bytes} bytes while reading"
             ));
+        }
+        if is_script {
+            text = crate::film::script::fountain_to_cue_json(&text)
+                .map_err(|e| CueError(format!("{name:?}: {e}")))?;
         }
         Ok(CueSource {
             path: full.display().to_string(),
@@ -400,6 +443,19 @@ struct JsonCue {
     flicker: Option<f64>,
     #[serde(default)]
     palette: Option<Vec<Vec<f64>>>,
+    #[serde(default)]
+    mood: Option<JsonMood>,
+    /// Free text for people (why the cue looks so); ignored.
+    #[serde(default, rename = "notes")]
+    _notes: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonMood {
+    valence: f64,
+    arousal: f64,
+    tension: f64,
 }
 
 /// Named cue values shared by the JSON and CSV readers.
@@ -412,6 +468,8 @@ struct Values {
     contrast: Option<f64>,
     flicker: Option<f64>,
     palette: Option<Vec<Vec<f64>>>,
+    /// Valence, arousal, tension.
+    mood: Option<[f64; 3]>,
 }
 
 fn patch_from(v: &Values, origin: &str) -> Result<CuePatch, CueError> {
@@ -470,6 +528,13 @@ fn patch_from(v: &Values, origin: &str) -> Result<CuePatch, CueError> {
             q.push(a);
         }
         p.palette = Some(Palette::from_quads(&q));
+    }
+    if let Some([v, a, t]) = v.mood {
+        p.mood = Some(Mood {
+            valence: in_range("valence", v, -1.0, 1.0).map_err(e)?,
+            arousal: in_range("arousal", a, 0.0, 1.0).map_err(e)?,
+            tension: in_range("tension", t, 0.0, 1.0).map_err(e)?,
+        });
     }
     Ok(p)
 }
@@ -535,6 +600,7 @@ impl CueSheet {
                 contrast: c.contrast,
                 flicker: c.flicker,
                 palette: c.palette,
+                mood: c.mood.map(|m| [m.valence, m.arousal, m.tension]),
             };
             raw.push(RawCue {
                 name: c.name.unwrap_or_default(),
@@ -630,6 +696,7 @@ impl CueSheet {
             let (mut at, mut fade, mut name) = (None, 0.0, String::new());
             let mut rgb = [None; 3];
             let mut hsv = [None; 3];
+            let mut mood = [None; 3];
             for (col, cell) in h.iter().zip(cells.iter()) {
                 let cell = cell.trim();
                 if cell.is_empty() {
@@ -656,6 +723,9 @@ impl CueSheet {
                     "cct" => v.cct = Some(num("cct", cell)?),
                     "contrast" => v.contrast = Some(num("contrast", cell)?),
                     "flicker" => v.flicker = Some(num("flicker", cell)?),
+                    "valence" => mood[0] = Some(num("valence", cell)?),
+                    "arousal" => mood[1] = Some(num("arousal", cell)?),
+                    "tension" => mood[2] = Some(num("tension", cell)?),
                     "palette" => {
                         v.palette = Some(
                             cell.split(';')
@@ -673,6 +743,15 @@ impl CueSheet {
                     [None, None, None] => {}
                     [Some(a), Some(b), Some(c)] => *slot = Some(vec![a, b, c]),
                     _ => return err(format!("{origin}: give all of {what} or none")),
+                }
+            }
+            match mood {
+                [None, None, None] => {}
+                [Some(a), Some(b), Some(c)] => v.mood = Some([a, b, c]),
+                _ => {
+                    return err(format!(
+                        "{origin}: give all of valence, arousal, tension or none"
+                    ))
                 }
             }
             let at = at.ok_or_else(|| CueError(format!("{origin}: no time in `at`")))?;
@@ -727,6 +806,7 @@ impl CueSheet {
             fps,
             from: Vec::with_capacity(cues.len()),
             to: Vec::with_capacity(cues.len()),
+            moods: Vec::new(),
             cues,
         };
         // Each cue starts from whatever the sheet shows at its start.
@@ -736,7 +816,53 @@ impl CueSheet {
             sheet.from.push(from);
             sheet.to.push(to);
         }
+        if sheet.cues.iter().any(|c| c.patch.mood.is_some()) {
+            let table = MappingTable::DEFAULT;
+            let mut held: Option<Mood> = None;
+            for k in 0..sheet.cues.len() {
+                let from = sheet
+                    .mood_at(sheet.cues[k].at)
+                    .unwrap_or_else(|| table.mood(&sheet.from[k], 0.0));
+                held = sheet.cues[k].patch.mood.or(held);
+                let to = held.unwrap_or_else(|| table.mood(&sheet.to[k], 0.0));
+                sheet.moods.push((from, to));
+            }
+        }
         Ok(sheet)
+    }
+
+    /// The mood the sheet asks for at `pos` (its base), or `None` when no cue names a mood
+    /// (then the look's mood counts). Pure, no allocation.
+    pub fn mood_at(&self, pos: f64) -> Option<Mood> {
+        let n = self.moods.len();
+        if n == 0 {
+            return None;
+        }
+        let pos = if pos.is_finite() { pos } else { 0.0 };
+        let k = self.cues[..n].partition_point(|c| c.at <= pos);
+        if k == 0 {
+            return Some(MappingTable::DEFAULT.mood(&LightLook::NEUTRAL, 0.0));
+        }
+        let k = k - 1;
+        let c = &self.cues[k];
+        let t = if c.fade > 0.0 {
+            ((pos - c.at) / c.fade).clamp(0.0, 1.0) as f32
+        } else {
+            1.0
+        };
+        let (from, to) = self.moods[k];
+        Some(if t >= 1.0 { to } else { from.lerp(to, t) })
+    }
+
+    /// Cue `k`'s target mood, when the sheet names moods.
+    pub fn cue_mood(&self, k: usize) -> Option<Mood> {
+        self.moods.get(k).map(|m| m.1)
+    }
+
+    /// The index of the cue playing at `pos` (the last one started), if any.
+    pub fn cue_index_at(&self, pos: f64) -> Option<usize> {
+        let pos = if pos.is_finite() { pos } else { 0.0 };
+        self.cues.partition_point(|c| c.at <= pos).checked_sub(1)
     }
 
     /// The look at timeline position `pos` (seconds or beats, the sheet's base). Pure, no
@@ -776,7 +902,7 @@ impl CueSheet {
 }
 
 /// The columns a CSV sheet may name.
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 22] = [
     "at",
     "time",
     "fade",
@@ -794,6 +920,9 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "contrast",
     "flicker",
     "palette",
+    "valence",
+    "arousal",
+    "tension",
     "comment",
     "notes",
 ];
@@ -896,6 +1025,55 @@ mod tests {
         assert_eq!(s.cues[0].patch.palette.unwrap().len, 2);
         assert_eq!(s.look_at(10.0).rgb, [0.1, 0.2, 0.9]);
         assert_eq!(s.look_at(10.0).intensity, 0.9);
+    }
+
+    #[test]
+    fn moods_fade_with_their_cues_and_hold() {
+        let s = CueSheet::parse_json(
+            r#"{"cues": [
+                {"at": 0, "intensity": 0.9},
+                {"at": 10, "fade": 4, "mood": {"valence": -0.8, "arousal": 0.2, "tension": 0.9}},
+                {"at": 20, "intensity": 0.1}
+            ]}"#,
+        )
+        .unwrap();
+        let look0 = MappingTable::DEFAULT.mood(&s.look_at(5.0), 0.0);
+        // Before the first mood the look's mood counts.
+        assert_eq!(s.mood_at(5.0), Some(look0));
+        // Halfway through the fade: valence look0.v + (-0.8 - look0.v) / 2.
+        let m = s.mood_at(12.0).unwrap();
+        assert!(
+            (m.valence - 0.5 * (look0.valence - 0.8)).abs() < 1e-5,
+            "{m:?}"
+        );
+        // Held through a cue that names none.
+        assert_eq!(s.mood_at(30.0).unwrap().tension, 0.9);
+        assert_eq!(s.cue_index_at(30.0), Some(2));
+        assert_eq!(s.cue_index_at(-1.0), None);
+        // A sheet without moods leaves the mood to the look.
+        let plain = CueSheet::parse_json(r#"{"cues": [{"at": 0, "intensity": 0.2}]}"#).unwrap();
+        assert_eq!(plain.mood_at(1.0), None);
+        let csv = CueSheet::parse_csv(
+            "at,valence,arousal,tension
+0,0.5,0.5,0.1
+",
+        )
+        .unwrap();
+        assert_eq!(csv.mood_at(1.0).unwrap().valence, 0.5);
+        assert!(CueSheet::parse_csv(
+            "at,valence
+0,0.5
+"
+        )
+        .unwrap_err()
+        .0
+        .contains("valence, arousal, tension"));
+        assert!(CueSheet::parse_json(
+            r#"{"cues": [{"at": 0, "mood": {"valence": 2, "arousal": 0, "tension": 0}}]}"#
+        )
+        .unwrap_err()
+        .0
+        .contains("valence 2"));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct LightLink {
     garbage: rtrb::Producer<Box<CueSheet>>,
     /// Shared monitor.
     monitor: Arc<Monitor>,
+    /// The OSC feedback sender, when a feedback target is set.
+    feedback: Option<super::feedback::FeedbackSender>,
 }
 
 impl LightLink {
@@ -69,6 +71,14 @@ impl LightLink {
                 .map_or_else(Vec::new, |s| s.cues.iter().map(|c| c.name_hash).collect()),
             generation,
         };
+        let feedback = config
+            .read()
+            .ok()
+            .map(|c| c.feedback.clone())
+            .filter(|f| f.enabled)
+            .and_then(|f| {
+                super::feedback::FeedbackSender::start(&f, link.store.clone(), monitor.clone()).ok()
+            });
         let server = OscServer::spawn(config, monitor.clone(), ev_tx, Some(link)).ok();
         (
             LightLink {
@@ -77,6 +87,7 @@ impl LightLink {
                 sheets: sheet_rx,
                 garbage: garbage_tx,
                 monitor,
+                feedback,
             },
             initial,
         )
@@ -109,6 +120,14 @@ impl LightLink {
     pub fn publish(&self, engine: &Engine) {
         self.monitor
             .publish_mood(engine.light().mood(), engine.light_intensity());
+        if let Some(f) = &self.feedback {
+            f.state().publish(engine);
+        }
+    }
+
+    /// Where OSC feedback goes, when it is on.
+    pub fn feedback_target(&self) -> Option<std::net::SocketAddr> {
+        self.feedback.as_ref().map(|f| f.target())
     }
 
     /// The port the server holds, if any.

@@ -366,6 +366,18 @@ impl MappingTable {
 }
 
 impl MappingTable {
+    /// A mood given outright (a cue sheet's) with a lighting hit's lift on top, as `mood`
+    /// adds it to a look's.
+    pub fn lift(&self, m: Mood, hit: f32) -> Mood {
+        let hit = clamp01(hit);
+        Mood {
+            valence: m.valence,
+            arousal: m.arousal + self.arousal_hit * hit,
+            tension: m.tension + self.tension_hit * hit,
+        }
+        .sanitized()
+    }
+
     /// The look the sidechain analysis stands for: spectral centroid as brightness (a white
     /// light at that level), flux as flicker.
     pub fn sidechain_look(&self, brightness: f32, agitation: f32) -> LightLook {

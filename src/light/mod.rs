@@ -8,6 +8,7 @@
 pub mod cues;
 pub mod dmx;
 pub mod event;
+pub mod feedback;
 pub mod link;
 pub mod mapping;
 pub mod model;
@@ -17,6 +18,7 @@ pub mod sidechain;
 
 pub use cues::{CueError, CueFormat, CueSheet, CueSource, TimeBase};
 pub use event::{CueRef, LightEvent, MoodAxis, Palette};
+pub use feedback::{FeedbackConfig, FeedbackSender};
 pub use link::LightLink;
 pub use mapping::{LightLook, MappingTable};
 pub use model::{LightModel, LightSettings};

@@ -54,16 +54,21 @@ struct Hold {
     elapsed_s: f64,
     /// Eos progress 0..1 when an Eos message drives the fade.
     progress: Option<f32>,
+    /// The light's mood when the hold began (a sheet with moods fades from it).
+    from_mood: Option<Mood>,
 }
 
 impl Hold {
-    fn look(&self) -> LightLook {
-        let t = match self.progress {
+    fn look_progress(&self) -> f32 {
+        match self.progress {
             Some(p) => p,
             None if self.fade_s > 0.0 => (self.elapsed_s / self.fade_s).clamp(0.0, 1.0) as f32,
             None => 1.0,
-        };
-        self.from.lerp(&self.to, t)
+        }
+    }
+
+    fn look(&self) -> LightLook {
+        self.from.lerp(&self.to, self.look_progress())
     }
 }
 
@@ -259,6 +264,7 @@ impl LightModel {
             fade_s: fade,
             elapsed_s: 0.0,
             progress,
+            from_mood: self.smoothed,
         });
     }
 
@@ -267,6 +273,11 @@ impl LightModel {
     pub fn swap_sheet(&mut self, sheet: Option<Box<CueSheet>>) -> Option<Box<CueSheet>> {
         self.hold = None;
         std::mem::replace(&mut self.sheet, sheet)
+    }
+
+    /// The cue a `/cue/go` (or Eos) holds, if any.
+    pub fn held_cue(&self) -> Option<usize> {
+        self.hold.map(|h| h.cue)
     }
 
     /// The loaded cue sheet.
@@ -324,7 +335,21 @@ impl LightModel {
             }
             MoodSource::Light => {
                 self.look = self.look_at(seconds, beats);
-                self.look.map(|l| self.table.mood(&l, self.hit))
+                // A sheet that names moods owns the mood as it owns the look (cues.rs).
+                let sheet_mood = match (&self.hold, &self.sheet) {
+                    (Some(h), Some(s)) => s
+                        .cue_mood(h.cue)
+                        .map(|to| h.from_mood.unwrap_or(to).lerp(to, h.look_progress())),
+                    (None, Some(s)) => s.mood_at(match s.base {
+                        TimeBase::Seconds => seconds,
+                        TimeBase::Beats => beats,
+                    }),
+                    _ => None,
+                };
+                match sheet_mood {
+                    Some(m) => Some(self.table.lift(m, self.hit)),
+                    None => self.look.map(|l| self.table.mood(&l, self.hit)),
+                }
             }
             MoodSource::Sidechain => {
                 let f = self.sidechain.features();
@@ -477,6 +502,35 @@ mod tests {
         }
         let frac = (v.valence - dark.valence) / (target.valence - dark.valence);
         assert!((frac - 0.632).abs() < 0.01, "{frac}");
+    }
+
+    #[test]
+    fn a_sheet_with_moods_owns_the_mood_and_a_go_fades_to_its_cue() {
+        use crate::light::cues::{CueFormat, CueSheet};
+        let sheet = CueSheet::parse(
+            r#"{"cues": [
+                {"name": "a", "at": 0, "intensity": 0.9, "mood": {"valence": 0.5, "arousal": 0.2, "tension": 0.1}},
+                {"name": "b", "at": 10, "intensity": 0.1, "mood": {"valence": -0.7, "arousal": 0.8, "tension": 0.9}}
+            ]}"#,
+            CueFormat::Json,
+        )
+        .unwrap();
+        let mut m = LightModel::new(48000.0, 32);
+        m.set_settings(LightSettings {
+            smooth_s: 0.0,
+            ..Default::default()
+        });
+        drop(m.swap_sheet(Some(Box::new(sheet))));
+        let at = |m: &mut LightModel, t: f64| m.tick(MoodSource::Light, t, 0.0).unwrap();
+        let a = at(&mut m, 1.0);
+        assert!((a.valence - 0.5).abs() < 1e-6 && (a.tension - 0.1).abs() < 1e-6);
+        assert!((at(&mut m, 12.0).tension - 0.9).abs() < 1e-6);
+        // /cue/go "a" while the timeline is in b: the hold takes a's mood.
+        m.apply(LightEvent::CueGo(CueRef::Name(
+            crate::light::event::name_hash("a"),
+        )));
+        assert_eq!(m.held_cue(), Some(0));
+        assert!((at(&mut m, 12.0).valence - 0.5).abs() < 1e-6);
     }
 
     #[test]

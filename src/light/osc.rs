@@ -172,6 +172,9 @@ pub struct OscConfig {
     pub remote_cue_loads: bool,
     /// Senders accepted, as IP addresses (e.g. the desk's); empty accepts any sender.
     pub allowed_senders: Vec<String>,
+    /// Where and how often the plugin sends its mood, cue, beat and tempo back
+    /// (`light/feedback.rs`).
+    pub feedback: super::feedback::FeedbackConfig,
     /// What could not be read from a saved configuration (not saved).
     #[serde(skip)]
     pub load_warnings: Vec<String>,
@@ -190,6 +193,7 @@ impl Default for OscConfig {
             cue_folder: None,
             remote_cue_loads: false,
             allowed_senders: Vec::new(),
+            feedback: Default::default(),
             load_warnings: Vec::new(),
         }
     }
@@ -242,6 +246,7 @@ impl OscConfig {
                 "cue_folder" => take(&mut c.cue_folder, val, &k, &mut warn),
                 "remote_cue_loads" => take(&mut c.remote_cue_loads, val, &k, &mut warn),
                 "allowed_senders" => take(&mut c.allowed_senders, val, &k, &mut warn),
+                "feedback" => take(&mut c.feedback, val, &k, &mut warn),
                 "mappings" => match val {
                     serde_json::Value::Array(items) => {
                         for (i, item) in items.into_iter().enumerate() {
