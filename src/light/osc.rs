@@ -1413,6 +1413,35 @@ mod tests {
     }
 
     #[test]
+    fn every_address_understood_is_in_docs_osc_md() {
+        let doc = include_str!("../../docs/osc.md");
+        let src = include_str!("osc.rs");
+        let mut n = 0;
+        for line in src.lines() {
+            let t = line.trim_start();
+            if let Some(rest) = t.strip_prefix("\"/") {
+                if let Some(end) = rest.find("\" =>") {
+                    let addr = format!("/{}", &rest[..end]);
+                    assert!(
+                        doc.contains(&format!("`{addr}`")),
+                        "docs/osc.md lacks {addr}"
+                    );
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 20, "found only {n} addresses");
+        for out in [
+            "/noir/out/mood",
+            "/noir/out/tempo",
+            "/noir/out/beat",
+            "/noir/out/cue",
+        ] {
+            assert!(doc.contains(out));
+        }
+    }
+
+    #[test]
     fn map_targets_round_trip() {
         for t in MapTarget::ALL {
             assert_eq!(MapTarget::parse(t.name()), Some(t));

@@ -569,4 +569,24 @@ mod tests {
         assert_eq!(s.levels.drums_db, LEVEL_MIN_DB);
         assert_eq!(s.levels.keys_db, SILENT_DB);
     }
+
+    #[test]
+    fn every_parameter_id_is_documented() {
+        let doc = include_str!("../../docs/reference.md");
+        let params = MoodNoirParams::default();
+        let map = params.param_map();
+        assert!(map.len() >= 34);
+        for (id, ptr, _group) in map {
+            assert!(
+                doc.contains(&format!("`{id}`")),
+                "docs/reference.md lacks `{id}`"
+            );
+            let name = unsafe { ptr.name() };
+            let first_word = name.split_whitespace().next().unwrap_or(name);
+            assert!(
+                doc.contains(first_word),
+                "docs/reference.md lacks the name {name:?}"
+            );
+        }
+    }
 }
