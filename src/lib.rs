@@ -20,5 +20,6 @@ pub mod watched;
 
 pub use plugin::MoodNoir;
 
-nice_plug::nice_export_clap!(MoodNoir);
+// The CLAP entry (`clap_entry`) is `plugin::clap_entry`: nice-plug's plugin plus preset discovery.
+pub use plugin::clap_entry::clap_entry;
 nice_plug::nice_export_vst3!(MoodNoir);

@@ -126,6 +126,60 @@ pub const FACTORY: [(&str, &str); 8] = [
     ),
 ];
 
+/// The user's preset folder: `$MOOD_NOIR_PRESETS` if set, else the platform's data folder
+/// (`$XDG_DATA_HOME/mood-noir/presets`, `~/.local/share/mood-noir/presets` on Linux;
+/// `~/Library/Application Support/Mood Noir/Presets` on macOS; `%APPDATA%\Mood Noir\Presets` on
+/// Windows). Hosts find its `.json` presets through CLAP preset discovery; the CLI finds them
+/// by name. It may not exist.
+pub fn user_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(p) = env("MOOD_NOIR_PRESETS") {
+        return Some(p);
+    }
+    if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library/Application Support/Mood Noir/Presets"))
+    } else if cfg!(windows) {
+        env("APPDATA").map(|a| a.join("Mood Noir").join("Presets"))
+    } else {
+        env("XDG_DATA_HOME")
+            .or_else(|| env("HOME").map(|h| h.join(".local/share")))
+            .map(|d| d.join("mood-noir").join("presets"))
+    }
+}
+
+/// The user's presets (file path and preset), sorted by file name; unreadable files are
+/// returned as errors so a browser can say which and why.
+pub fn user_presets() -> Vec<(std::path::PathBuf, Result<Preset, PresetError>)> {
+    let Some(dir) = user_dir() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let r = Preset::load(&p);
+            (p, r)
+        })
+        .collect()
+}
+
 /// A factory preset by id (file stem), e.g. "neon-chase".
 pub fn factory(id: &str) -> Option<Preset> {
     FACTORY

@@ -145,18 +145,19 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
     );
     assert!(features.iter().any(|f| f == "instrument"), "{features:?}");
 
-    // Audio ports: no main input, the stereo "Light sidechain" (not main), one stereo main out.
+    // Audio ports: the stereo light sidechain as the main input (a main input keeps nice-plug's
+    // VST3 bus-arrangement code inside the host's arrays), one stereo main out.
     let inputs = plugin.audio_ports(true);
     let outputs = plugin.audio_ports(false);
     println!("audio inputs: {inputs:?}");
     println!("audio outputs: {outputs:?}");
     assert_eq!(inputs.len(), 1, "one input port (the sidechain)");
-    assert_eq!(inputs[0].name, "Light sidechain");
+    assert_eq!(inputs[0].name, mood_noir::plugin::MAIN_PORT_NAME);
     assert_eq!(inputs[0].channel_count, 2);
-    assert_eq!(
+    assert_ne!(
         inputs[0].flags & CLAP_AUDIO_PORT_IS_MAIN,
         0,
-        "the sidechain is not main"
+        "the sidechain is the main input"
     );
     assert_eq!(inputs[0].port_type.as_deref(), Some("stereo"));
     // The default layout: the main output alone (for hosts that set up no aux buses).
@@ -192,9 +193,9 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
             o.name
         );
     }
-    // nice-plug-core 0.4.2 reads the main output's name from `names.main_input`; the plugin
-    // works around it, so the host must see the declared name.
-    assert_eq!(outputs[0].name, "Main output");
+    // nice-plug-core 0.4.2 reads the main output's name from `names.main_input`: one name
+    // that says what both main ports carry.
+    assert_eq!(outputs[0].name, mood_noir::plugin::MAIN_PORT_NAME);
     assert_eq!(outputs[0].channel_count, 2);
     assert_ne!(
         outputs[0].flags & CLAP_AUDIO_PORT_IS_MAIN,

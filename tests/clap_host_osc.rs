@@ -39,13 +39,14 @@ fn free_port_range() -> u16 {
 
 /// A plugin with Mood source = Light, follow 1 and its OSC server configured to `port`
 /// (through the saved state, as a session would carry it).
-fn plugin_on(port: u16) -> Plugin {
+fn plugin_on(port: u16, cue_folder: Option<&std::path::Path>) -> Plugin {
     let plugin = Plugin::create(&mood_noir::clap_entry, PLUGIN_ID);
     let state = plugin.save_state().expect("save state");
     // nice-plug's CLAP state: a little-endian u64 length, then the JSON.
     let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).expect("state is JSON");
     let cfg = OscConfig {
         port,
+        cue_folder: cue_folder.map(|d| d.display().to_string()),
         ..OscConfig::default()
     };
     json["fields"]["osc-config"] = serde_json::Value::String(serde_json::to_string(&cfg).unwrap());
@@ -139,14 +140,15 @@ fn osc_during_processing_moves_the_music_without_allocating() {
     std::fs::write(&sheet_b, "at,intensity,flicker,contrast\n0,0.05,0.9,1\n").unwrap();
 
     // Reference: the same instance setup with no OSC at all.
-    let mut quiet = plugin_on(port);
+    let mut quiet = plugin_on(port, Some(&dir));
     let reference = render(&mut quiet, 8.0, None);
     drop(quiet);
 
     let sent = Arc::new(AtomicU64::new(0));
-    let mut p = plugin_on(port);
+    let mut p = plugin_on(port, Some(&dir));
     let sent2 = sent.clone();
-    let (a, b) = (sheet_a.display().to_string(), sheet_b.display().to_string());
+    // Network loads name files inside the cue folder the session allows.
+    let (a, b) = ("a.json".to_string(), "b.csv".to_string());
     let driven = render(
         &mut p,
         8.0,

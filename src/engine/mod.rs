@@ -107,6 +107,24 @@ pub struct HostTransport {
     pub pos_samples: Option<i64>,
 }
 
+impl HostTransport {
+    /// The same transport `samples` later at `sample_rate` (for rendering a host block in
+    /// pieces): positions advance when the host plays, nothing else changes.
+    pub fn advanced(&self, samples: usize, sample_rate: f32) -> HostTransport {
+        if !self.playing || samples == 0 {
+            return *self;
+        }
+        let mut t = *self;
+        t.pos_samples = self.pos_samples.map(|p| p.saturating_add(samples as i64));
+        if let (Some(b), Some(bpm)) = (self.pos_beats, self.tempo_bpm) {
+            if bpm.is_finite() && bpm > 0.0 && sample_rate > 0.0 {
+                t.pos_beats = Some(b + samples as f64 / sample_rate as f64 * bpm / 60.0);
+            }
+        }
+        t
+    }
+}
+
 /// The engine. See the module docs.
 pub struct Engine {
     /// Sample rate in Hz.
@@ -874,6 +892,11 @@ impl Engine {
     /// transport plays, else time since the last reset).
     pub fn timeline_seconds(&self) -> f64 {
         self.timeline_samples as f64 / self.sample_rate as f64
+    }
+
+    /// The sample rate the engine was built for.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
     }
 
     /// Samples rendered since the last reset.

@@ -2,7 +2,9 @@
 //! parameters and transport, hands them to the engine and copies audio out. `activate()` (main
 //! thread) allocates the engine; `process()` (audio thread) never allocates, locks or logs.
 
+pub mod clap_entry;
 pub mod params;
+pub mod preset_state;
 pub mod ui_state;
 
 use crate::engine::mixer::{STEMS, STEM_NAMES};
@@ -16,6 +18,10 @@ use params::{MoodNoirParams, SceneChoice, STATE_VERSION};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use ui_state::{UiState, UiWriter};
+
+/// The name of the main input (the light sidechain) and the main output (the full mix): one
+/// name for both, because nice-plug-core 0.4.2 names the main output after the main input.
+pub const MAIN_PORT_NAME: &str = "Main: light in, mix out";
 
 /// The Mood Noir plugin.
 pub struct MoodNoir {
@@ -83,21 +89,29 @@ impl Plugin for MoodNoir {
     const EMAIL: &'static str = "team@example.invalid";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
+    // The "Light sidechain" is the main input (stereo, unused by the band unless the mood
+    // source is Sidechain), not an aux input: nice-plug 0.4.2's VST3 `setBusArrangements`
+    // inverts `aux_input_start_idx` for layouts without a main input and reads one input
+    // arrangement past the array a host passes (Ardour: two invalid reads under valgrind).
+    // With a main input the first aux index is never needed. nice-plug copies the main input
+    // into the output buffer before `process`, so the sidechain is read from there.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
         // The full mix alone: the default, for hosts that do not set up aux buses.
         // (nice-plug 0.4.2's VST3 wrapper reads one aux output bus past what such a host
         // passes, `aux_output_idx > numOutputs` instead of `>=`, and crashes; pedalboard hit
         // it. Hosts that want the stems pick the second layout.)
         AudioIOLayout {
-            main_input_channels: None,
+            main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
-            aux_input_ports: &[new_nonzero_u32(2)],
+            aux_input_ports: &[],
             aux_output_ports: &[],
             names: PortNames {
                 layout: Some("Stereo"),
-                main_input: Some("Main output"),
+                // nice-plug-core 0.4.2's `main_output_name()` reads `main_input`, so the main
+                // input and output share one name, saying what each carries.
+                main_input: Some(MAIN_PORT_NAME),
                 main_output: Some("Main output"),
-                aux_inputs: &["Light sidechain"],
+                aux_inputs: &[],
                 aux_outputs: &[],
             },
         },
@@ -105,17 +119,15 @@ impl Plugin for MoodNoir {
         // sum to the main output: CLAP hosts select it through audio-ports-config, VST3 hosts
         // by asking for the eight stereo output buses.
         AudioIOLayout {
-            main_input_channels: None,
+            main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
-            aux_input_ports: &[new_nonzero_u32(2)],
+            aux_input_ports: &[],
             aux_output_ports: &[new_nonzero_u32(2); STEMS],
             names: PortNames {
                 layout: Some("Stereo with stems"),
-                // nice-plug-core 0.4.2's `main_output_name()` reads `main_input`, so the
-                // output's name goes here too (there is no main input for it to name).
-                main_input: Some("Main output"),
+                main_input: Some(MAIN_PORT_NAME),
                 main_output: Some("Main output"),
-                aux_inputs: &["Light sidechain"],
+                aux_inputs: &[],
                 aux_outputs: &STEM_NAMES,
             },
         },
@@ -228,10 +240,11 @@ impl Plugin for MoodNoir {
         if let Some(light) = self.light.as_mut() {
             light.drain_into(engine);
         }
-        if let Some(sc) = aux.inputs.first_mut() {
-            if let [l, r, ..] = sc.as_slice_immutable() {
-                engine.process_sidechain(l, r);
-            }
+        // The sidechain arrives in the main buffer (the main input, copied in place).
+        match buffer.as_slice_immutable() {
+            [l, r, ..] => engine.process_sidechain(l, r),
+            [m] => engine.process_sidechain(m, m),
+            [] => {}
         }
         let channels = buffer.as_slice();
         match channels {
@@ -251,7 +264,10 @@ impl Plugin for MoodNoir {
                 let mut i = 0;
                 while i < n {
                     let k = (n - i).min(64);
-                    engine.process(&host, &mut mono[i..i + k], &mut scratch[..k]);
+                    // Each chunk is told where it is on the timeline (not the block's start,
+                    // which the engine would take for a jump back).
+                    let at = host.advanced(i, engine.sample_rate());
+                    engine.process(&at, &mut mono[i..i + k], &mut scratch[..k]);
                     i += k;
                 }
             }

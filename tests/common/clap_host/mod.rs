@@ -284,6 +284,12 @@ impl EntryGuard {
         EntryGuard { entry }
     }
 
+    /// Another factory of the entry by id (null if it has none).
+    pub fn raw_factory(&self, id: &CStr) -> *const c_void {
+        let get_factory = self.entry.get_factory.expect("get_factory is null");
+        unsafe { get_factory(id.as_ptr()) }
+    }
+
     /// The entry's plugin factory.
     pub fn factory(&self) -> &'static clap_plugin_factory {
         let get_factory = self.entry.get_factory.expect("get_factory is null");
@@ -757,6 +763,11 @@ impl Plugin {
     }
 
     /// `get_extension(id)` as a typed reference, or `None`.
+    /// The plugin as the host holds it (for extension calls).
+    pub fn raw(&self) -> *const clap_plugin {
+        self.plugin
+    }
+
     pub fn extension<T>(&self, id: &CStr) -> Option<&T> {
         let get_ext = self.p().get_extension.expect("get_extension is null");
         let ext = unsafe { get_ext(self.plugin, id.as_ptr()) };
