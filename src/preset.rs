@@ -152,6 +152,46 @@ pub fn user_dir() -> Option<std::path::PathBuf> {
     }
 }
 
+/// Where the factory scenes are written as files for hosts' preset browsers (CLAP preset
+/// discovery lists single-preset files most portably): `$MOOD_NOIR_FACTORY_PRESETS` if set,
+/// else `factory-presets` beside the user folder's parent (e.g.
+/// `~/.local/share/mood-noir/factory-presets`).
+pub fn factory_dir() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("MOOD_NOIR_FACTORY_PRESETS").filter(|v| !v.is_empty()) {
+        return Some(p.into());
+    }
+    if std::env::var_os("MOOD_NOIR_PRESETS").is_some() {
+        // A test or a custom setup moved the user folder: keep the factory files beside it.
+        return user_dir().map(|u| u.with_file_name("factory-presets"));
+    }
+    user_dir().and_then(|u| u.parent().map(|p| p.join("factory-presets")))
+}
+
+/// Writes the factory scenes into `factory_dir()` (each `<id>.json`, rewritten only when its
+/// text differs) and returns the folder, or `None` if it cannot be written.
+pub fn materialize_factory() -> Option<std::path::PathBuf> {
+    let dir = factory_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    for (id, json) in FACTORY {
+        let f = dir.join(format!("{id}.json"));
+        if std::fs::read_to_string(&f).ok().as_deref() != Some(json) {
+            std::fs::write(&f, json).ok()?;
+        }
+    }
+    Some(dir)
+}
+
+/// The factory scene a file in `factory_dir()` stands for, if it is one.
+pub fn factory_id_of(path: &std::path::Path) -> Option<&'static str> {
+    let dir = factory_dir()?.canonicalize().ok()?;
+    let parent = path.parent()?.canonicalize().ok()?;
+    if parent != dir {
+        return None;
+    }
+    let stem = path.file_stem()?.to_str()?;
+    FACTORY.iter().map(|(id, _)| *id).find(|id| *id == stem)
+}
+
 /// The user's presets (file path and preset), sorted by file name; unreadable files are
 /// returned as errors so a browser can say which and why.
 pub fn user_presets() -> Vec<(std::path::PathBuf, Result<Preset, PresetError>)> {

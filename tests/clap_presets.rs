@@ -247,23 +247,31 @@ fn a_hosts_browser_lists_and_loads_the_factory_scenes_and_user_presets() {
     )
     .unwrap();
     std::fs::write(dir.join("broken.json"), "{ not a preset").unwrap();
+    let factory_dir = dir.with_file_name(format!("mood-noir-factory-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&factory_dir);
     // SAFETY: set before any thread of this test binary reads the environment.
-    unsafe { std::env::set_var("MOOD_NOIR_PRESETS", &dir) };
+    unsafe {
+        std::env::set_var("MOOD_NOIR_PRESETS", &dir);
+        std::env::set_var("MOOD_NOIR_FACTORY_PRESETS", &factory_dir);
+    }
 
     let plugin = Plugin::create(&mood_noir::clap_entry, PLUGIN_ID);
     let entry = EntryGuard::acquire(&mood_noir::clap_entry);
     let idx = crawl(&entry);
     assert_eq!(idx.filetypes, vec!["json".to_string()]);
     assert_eq!(idx.locations.len(), 2, "{:?}", idx.locations);
-    let factory: Vec<_> = idx
-        .presets
-        .iter()
-        .filter(|p| p.load_key.is_some())
-        .collect();
+    // The factory scenes arrive as files in a folder of the plugin's (written on discovery).
+    let in_factory = |p: &&Found| {
+        p.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with(&factory_dir.display().to_string()))
+    };
+    let factory: Vec<_> = idx.presets.iter().filter(in_factory).collect();
     assert_eq!(factory.len(), 8, "{:?}", idx.presets);
     for p in &idx.presets {
         assert_eq!(p.plugin_ids, vec![PLUGIN_ID.to_str().unwrap().to_string()]);
         assert!(!p.name.is_empty() && !p.description.is_empty(), "{p:?}");
+        assert!(p.load_key.is_none());
     }
     assert!(factory
         .iter()
@@ -271,7 +279,7 @@ fn a_hosts_browser_lists_and_loads_the_factory_scenes_and_user_presets() {
     let user: Vec<_> = idx
         .presets
         .iter()
-        .filter(|p| p.load_key.is_none())
+        .filter(|p| p.flags == CLAP_PRESET_DISCOVERY_IS_USER_CONTENT)
         .collect();
     assert_eq!(user.len(), 1);
     assert_eq!(user[0].name, "Late train");
@@ -285,13 +293,13 @@ fn a_hosts_browser_lists_and_loads_the_factory_scenes_and_user_presets() {
     let from = load.from_location.unwrap();
     let scene = nice_param_hash("scene");
     for p in &factory {
-        let key = CString::new(p.load_key.clone().unwrap()).unwrap();
+        let loc = CString::new(p.location.clone().unwrap()).unwrap();
         assert!(unsafe {
             from(
                 plugin.raw(),
-                CLAP_PRESET_DISCOVERY_LOCATION_PLUGIN,
+                CLAP_PRESET_DISCOVERY_LOCATION_FILE,
+                loc.as_ptr(),
                 std::ptr::null(),
-                key.as_ptr(),
             )
         });
         let v = plugin.param_value(scene).unwrap();
@@ -324,7 +332,18 @@ fn a_hosts_browser_lists_and_loads_the_factory_scenes_and_user_presets() {
     assert_eq!(shown("seed"), "77");
     assert!(shown("tempo").starts_with("111"), "{}", shown("tempo"));
     assert_eq!(shown("tempo_mode"), "Fixed");
-    // Unknown keys and missing files are refused.
+    // The container form (a factory scene by load key) loads too; unknown keys and missing
+    // files are refused.
+    let key = CString::new("neon-chase").unwrap();
+    assert!(unsafe {
+        from(
+            plugin.raw(),
+            CLAP_PRESET_DISCOVERY_LOCATION_PLUGIN,
+            std::ptr::null(),
+            key.as_ptr(),
+        )
+    });
+    assert_eq!(shown("scene"), "Neon chase");
     let bad = CString::new("no-such-scene").unwrap();
     assert!(!unsafe {
         from(

@@ -153,7 +153,13 @@ fn preset_ref(kind: u32, location: *const c_char, load_key: *const c_char) -> Op
     };
     match kind {
         CLAP_PRESET_DISCOVERY_LOCATION_PLUGIN => text(load_key).map(PresetRef::Factory),
-        CLAP_PRESET_DISCOVERY_LOCATION_FILE => text(location).map(|p| PresetRef::File(p.into())),
+        CLAP_PRESET_DISCOVERY_LOCATION_FILE => text(location).map(|p| {
+            let path = PathBuf::from(p);
+            match preset::factory_id_of(&path) {
+                Some(id) => PresetRef::Factory(id.to_string()),
+                None => PresetRef::File(path),
+            }
+        }),
         _ => None,
     }
 }
@@ -237,6 +243,8 @@ struct Provider {
     indexer: *const clap_preset_discovery_indexer,
     /// The user folder declared in `init`, kept alive for the host.
     user_folder: Option<CString>,
+    /// The factory folder declared in `init`, kept alive for the host.
+    factory_folder: Option<CString>,
 }
 
 unsafe extern "C" fn provider_create(
@@ -261,6 +269,7 @@ unsafe extern "C" fn provider_create(
         },
         indexer,
         user_folder: None,
+        factory_folder: None,
     });
     Box::into_raw(p) as *const clap_preset_discovery_provider
 }
@@ -294,16 +303,30 @@ unsafe extern "C" fn provider_init(provider: *const clap_preset_discovery_provid
             return false;
         }
     }
-    let factory = clap_preset_discovery_location {
-        flags: CLAP_PRESET_DISCOVERY_IS_FACTORY_CONTENT,
-        name: c"Factory scenes".as_ptr(),
-        kind: CLAP_PRESET_DISCOVERY_LOCATION_PLUGIN,
-        location: std::ptr::null(),
-    };
     let Some(declare) = indexer.declare_location else {
         return false;
     };
-    if !unsafe { declare(indexer, &factory) } {
+    // The factory scenes as single-preset files in a folder of ours (every host's browser
+    // reads those; the container form, presets inside the plugin with load keys, deadlocks
+    // clap-validator 0.4.1's metadata receiver from the second preset on), or inside the
+    // plugin when that folder cannot be written.
+    let factory_dir = preset::materialize_factory()
+        .and_then(|d| CString::new(d.to_string_lossy().as_bytes()).ok());
+    let factory = clap_preset_discovery_location {
+        flags: CLAP_PRESET_DISCOVERY_IS_FACTORY_CONTENT,
+        name: c"Factory scenes".as_ptr(),
+        kind: if factory_dir.is_some() {
+            CLAP_PRESET_DISCOVERY_LOCATION_FILE
+        } else {
+            CLAP_PRESET_DISCOVERY_LOCATION_PLUGIN
+        },
+        location: factory_dir
+            .as_ref()
+            .map_or(std::ptr::null(), |d| d.as_ptr()),
+    };
+    let ok = unsafe { declare(indexer, &factory) };
+    p.factory_folder = factory_dir;
+    if !ok {
         return false;
     }
     if let Some(dir) = user_folder().and_then(|d| CString::new(d.to_string_lossy().as_bytes()).ok())
@@ -415,8 +438,9 @@ fn file_metadata(receiver: &clap_preset_discovery_metadata_receiver, path: &Path
         );
         return false;
     }
+    let factory = preset::factory_id_of(path).is_some();
     match preset::Preset::load(path) {
-        Ok(p) => announce(receiver, &p.name, None, &p.description, false),
+        Ok(p) => announce(receiver, &p.name, None, &p.description, factory),
         Err(e) => {
             report(receiver, &format!("{}: {e}", path.display()));
             false
