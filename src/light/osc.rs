@@ -925,7 +925,7 @@ impl Decoder {
             }
         };
         let link = self.cues.as_mut().expect("checked above");
-        let names = sheet.as_ref().map_or_else(Vec::new, |s: &Box<CueSheet>| {
+        let names = sheet.as_deref().map_or_else(Vec::new, |s: &CueSheet| {
             s.cues.iter().map(|c| c.name_hash).collect()
         });
         if link.sheets.push(sheet).is_err() {
