@@ -16,10 +16,15 @@ cargo test --locked --features assert_process_allocs
 echo "== release bundles"
 cargo xtask bundle mood_noir --release
 
-echo "== real host: pedalboard"
+echo "== CLAP validator (when built beside the project; see scripts/validate.sh)"
+scripts/validate.sh
+
+echo "== real hosts: pedalboard, DawDreamer, Ardour"
 VENV=target/host-venv
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r tests/host/requirements.txt
-"$VENV/bin/python" -m pytest -q tests/host
+# DawDreamer and pedalboard each carry their own JUCE: one Python process each.
+"$VENV/bin/python" -m pytest -q tests/host --ignore=tests/host/test_dawdreamer.py
+"$VENV/bin/python" -m pytest -q tests/host/test_dawdreamer.py

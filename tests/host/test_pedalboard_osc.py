@@ -74,12 +74,16 @@ def rms(x):
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
 
 
-def load_on_port(port):
+def load_on_port(port, cue_folder=None):
     """The plugin with its OSC server configured to `port` through the persisted state (the
-    `osc-config` field, as a session carries it), Mood source Light, mood-driven tempo."""
+    `osc-config` field, as a session carries it; `cue_folder` allows network cue loads from
+    there), Mood source Light, mood-driven tempo."""
     p = pedalboard.load_plugin(str(VST3))
     doc = get_doc(p.raw_state)
-    doc["fields"]["osc-config"] = json.dumps({"port": port})
+    cfg = {"port": port}
+    if cue_folder is not None:
+        cfg["cue_folder"] = str(cue_folder)
+    doc["fields"]["osc-config"] = json.dumps(cfg)
     p.raw_state = with_doc(p.raw_state, doc)
     p.mood_source = "Light"
     p.follow_amount = 1.0
@@ -146,15 +150,16 @@ def test_a_cue_sheet_loaded_over_osc_persists_in_the_state(tmp_path):
     sheet = tmp_path / "scene.json"
     sheet.write_text(json.dumps({"cues": [
         {"name": "alley", "at": 0, "intensity": 0.1, "contrast": 0.95, "flicker": 0.7}]}))
-    p = load_on_port(port)
+    p = load_on_port(port, cue_folder=tmp_path)
     render(p, 0.2, reset=False)
-    client.send_message("/noir/cues/load", str(sheet))
+    # A file name inside the cue folder the session allows.
+    client.send_message("/noir/cues/load", sheet.name)
     time.sleep(0.1)
     render(p, 0.2, reset=False)
     state = bytes(p.raw_state)
     doc = get_doc(state)
     cue = json.loads(doc["fields"]["cue-sheet"])
-    assert cue["path"] == str(sheet)
+    assert pathlib.Path(cue["path"]).resolve() == sheet.resolve()
     assert "alley" in cue["text"]
     # The sheet travels with the state: a fresh instance (another machine) plays it without
     # the file.
