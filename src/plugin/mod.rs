@@ -202,6 +202,19 @@ impl Plugin for MoodNoir {
         self.ui_writer
             .set_sample_rate(&self.ui, buffer_config.sample_rate);
         self.engine = Some(engine);
+        // A session saved by a newer build: what this build understands was loaded (unknown
+        // parameters and fields are skipped by the wrapper). Say so where the user looks: the
+        // editor's light panel lists it with the other errors, and the log.
+        let loaded = self.params.state_version.load(Ordering::Relaxed);
+        if loaded > STATE_VERSION {
+            let msg = format!(
+                "this session was saved by a newer Mood Noir (state version {loaded}, this build \
+                 reads {STATE_VERSION}): the settings it knows were loaded, the rest left at \
+                 their defaults"
+            );
+            nice_plug::nice_log!("{msg}");
+            self.light_monitor.note_error(msg);
+        }
         self.params
             .state_version
             .store(STATE_VERSION, Ordering::Relaxed);
