@@ -541,6 +541,8 @@ pub struct AudioIo {
     pub stems: Vec<[Vec<f32>; 2]>,
     /// Sidechain input channels (left, right); the caller fills `..frames` before a block.
     pub sidechain: [Vec<f32>; 2],
+    /// The host connects no input at all (`audio_inputs_count` 0, a disconnected sidechain).
+    pub no_input: bool,
 }
 
 /// Stem output ports the plugin's default layout has (bass, drums, keys, lead, pad,
@@ -564,6 +566,7 @@ impl AudioIo {
             out: [vec![0.0; max_frames], vec![0.0; max_frames]],
             stems: Vec::new(),
             sidechain: [vec![0.0; max_frames], vec![0.0; max_frames]],
+            no_input: false,
         }
     }
 }
@@ -669,9 +672,13 @@ impl AudioSide {
             steady_time,
             frames_count: frames as u32,
             transport: transport.map_or(std::ptr::null(), |t| t as *const _),
-            audio_inputs: &in_buf,
+            audio_inputs: if io.no_input {
+                std::ptr::null()
+            } else {
+                &in_buf
+            },
             audio_outputs: out_bufs.as_mut_ptr(),
-            audio_inputs_count: 1,
+            audio_inputs_count: if io.no_input { 0 } else { 1 },
             audio_outputs_count: (1 + io.stems.len()) as u32,
             in_events: &in_events,
             out_events: &out_list,
