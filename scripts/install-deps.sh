@@ -2,7 +2,8 @@
 # Installs what building and testing Mood Noir needs on Debian/Ubuntu: the C libraries behind
 # nice-plug's standalone and editor (ALSA, JACK, X11/xcb, GL), pkg-config, ffmpeg (clips in
 # and out: `look`, `score`) and DejaVu fonts (the text of `plot`), and for the host tests
-# Python 3 with venv, Xvfb and liblo-tools. Installs only what is missing.
+# Python 3 with venv, Xvfb, liblo-tools, and the real DAW Ardour (run headless) with
+# valgrind. Installs only what is missing.
 set -euo pipefail
 
 PKGS=(
@@ -14,6 +15,7 @@ PKGS=(
   xvfb imagemagick xdotool
   liblo-tools
   ffmpeg fonts-dejavu-core
+  ardour valgrind
 )
 
 missing=()
