@@ -34,8 +34,56 @@ const S_STINGER: u64 = 8;
 const INTRO_BARS: u64 = 4;
 /// Bars per chorus: phrases 0-3 are the A section, 4-5 the B section (bridge), 6-7 A again.
 const CHORUS_BARS: u64 = 32;
-/// Light intensity below which the scene is a blackout (band drops to bass and rain).
-pub const BLACKOUT_INTENSITY: f32 = 0.08;
+/// Light intensity at or below which the scene is a blackout (band drops to bass and rain):
+/// the light going out, not a dim night scene (a look dimmed to 5 % still has its band).
+pub const BLACKOUT_INTENSITY: f32 = 0.02;
+
+/// When the strings play (a section, not a bed under every chord): for dread, on a section
+/// change (its first bars), and under the horn's long notes in a tense, slow scene; they rest
+/// otherwise, and always when the mood is calm. Decided per bar.
+#[derive(Clone, Copy, Debug)]
+pub struct StringsRules {
+    /// Tension at or above which the strings play throughout (dread).
+    pub dread_tension: f32,
+    /// Bars at the head of a new section (A, B) the strings mark...
+    pub entry_bars: u64,
+    /// ...when the tension is at least this.
+    pub entry_tension: f32,
+    /// Under the lead's long notes: tension at least this, arousal below `long_arousal`.
+    pub long_tension: f32,
+    /// See `long_tension`.
+    pub long_arousal: f32,
+}
+
+/// The strings' orchestration (tunable by a composer; see `StringsRules`).
+pub const STRINGS: StringsRules = StringsRules {
+    dread_tension: 0.62,
+    entry_bars: 2,
+    entry_tension: 0.3,
+    long_tension: 0.45,
+    long_arousal: 0.4,
+};
+
+/// How the key light moves the band's register (lightness and pitch height go together:
+/// brighter light, higher voicings and lines). Semitones at full light and at darkness
+/// (linear between, 0 at half light); without light coming in, nothing moves.
+pub const LIGHT_REGISTER_SEMITONES: (f32, f32) = (4.0, -4.0);
+
+/// Register offset in semitones for a key-light intensity (see `LIGHT_REGISTER_SEMITONES`).
+pub fn light_register(intensity: Option<f32>) -> f32 {
+    match intensity {
+        Some(i) if i.is_finite() => {
+            let x = (i.clamp(0.0, 1.0) - 0.5) * 2.0;
+            let (up, down) = LIGHT_REGISTER_SEMITONES;
+            if x >= 0.0 {
+                x * up
+            } else {
+                -x * down
+            }
+        }
+        _ => 0.0,
+    }
+}
 
 /// Keys the band may play in (tonic pitch classes of dark, horn- and bass-friendly minor keys:
 /// C, F, G, D, Bb, Eb minor), chosen by the seed.
@@ -225,12 +273,16 @@ pub struct Composer {
     keys_centre: f32,
     /// Whether the pad has its chord since the last reset.
     pad_sent: bool,
+    /// Whether the strings play in the current bar (`StringsRules`).
+    strings_on: bool,
     /// Last lead note (MIDI), 0 after a reset.
     last_lead: i32,
     /// Whether a lead note is sounding (so the next may glide).
     lead_sounding: bool,
     /// Blacked out: only bass (and the ambience) play; lifts on a downbeat.
     blackout: bool,
+    /// Register offset from the key light, semitones (`light_register`), for this beat.
+    register: f32,
     /// Events waiting to be played.
     pub queue: EventQueue,
     /// What is playing now (for the editor and the CLI).
@@ -251,9 +303,11 @@ impl Composer {
             bass_dir: 1,
             keys_centre: 62.0,
             pad_sent: false,
+            strings_on: false,
             last_lead: 0,
             lead_sounding: false,
             blackout: false,
+            register: 0.0,
             queue: EventQueue::new(),
             now: NowPlaying {
                 chord: Form::MinorTwoFiveOne.written(0, 0),
@@ -279,6 +333,7 @@ impl Composer {
         self.bass_dir = 1;
         self.keys_centre = 62.0;
         self.pad_sent = false;
+        self.strings_on = false;
         self.last_lead = 0;
         self.lead_sounding = false;
         self.blackout = false;
@@ -355,8 +410,9 @@ impl Composer {
         let bar = beat / BEATS_PER_BAR;
         let b = beat % BEATS_PER_BAR;
         let section = Section::of_bar(bar);
+        self.register = light_register(ctx.intensity);
         // Blackout: drops at once; the band comes back in on a downbeat.
-        let dark = matches!(ctx.intensity, Some(i) if i < BLACKOUT_INTENSITY);
+        let dark = matches!(ctx.intensity, Some(i) if i <= BLACKOUT_INTENSITY);
         if dark && !self.blackout {
             self.blackout = true;
             self.push(beat as f64, EventKind::KeysAllOff);
@@ -793,7 +849,7 @@ impl Composer {
                 bar * 4 + whole as u64
             };
             let chord = self.chord_at(chord_beat);
-            let target = 60.0 + 5.0 * m.valence + 0.35 * (self.keys_centre - 60.0);
+            let target = 60.0 + 5.0 * m.valence + self.register + 0.35 * (self.keys_centre - 60.0);
             let v = rootless_voicing(chord, target, m.tension);
             self.keys_centre = v.centre();
             let base_vel = 0.35 + 0.35 * m.arousal + if offbeat { 0.08 } else { 0.0 };
@@ -902,7 +958,7 @@ impl Composer {
         let contour = CONTOURS[motif.below(4) as usize];
         let mut rng = Rng::from_parts(self.seed, beat, S_LEAD);
         let trumpet = Self::lead_character(m);
-        let centre = 62.0 + 4.0 * m.valence + 7.0 * trumpet;
+        let centre = 62.0 + 4.0 * m.valence + 7.0 * trumpet + self.register;
         let (lo, hi) = ((centre - 10.0) as i32, (centre + 10.0) as i32);
         let phrase_start = (beat - beat % 16) as f64;
         for k in 0..line.len() {
@@ -986,8 +1042,55 @@ impl Composer {
         }
     }
 
+    /// Whether the strings play in `bar` (see `StringsRules`).
+    fn strings_play(&self, bar: u64) -> bool {
+        let m = self.committed;
+        let r = STRINGS;
+        if m.tension >= r.dread_tension {
+            return true;
+        }
+        let section = Section::of_bar(bar);
+        // Bars since the section began, counted up to `entry_bars`.
+        let mut into = 0;
+        while into < r.entry_bars && bar > into && Section::of_bar(bar - into - 1) == section {
+            into += 1;
+        }
+        let entry = section != Section::Intro && into < r.entry_bars;
+        if entry && m.tension >= r.entry_tension {
+            return true;
+        }
+        m.tension >= r.long_tension
+            && m.arousal < r.long_arousal
+            && self.lead_plays(bar * BEATS_PER_BAR)
+    }
+
     fn plan_pad(&mut self, beat: u64, chord: Chord) {
         let b = beat % BEATS_PER_BAR;
+        if b == 0 || !self.pad_sent {
+            let on = self.strings_play(beat / BEATS_PER_BAR);
+            if !on {
+                if self.strings_on || !self.pad_sent {
+                    // The section rests: the bows lift (the pad fades out).
+                    self.push(
+                        beat as f64,
+                        EventKind::PadChord {
+                            notes: [0; 6],
+                            len: 0,
+                        },
+                    );
+                }
+                self.strings_on = false;
+                self.pad_sent = true;
+                return;
+            }
+            if !self.strings_on {
+                self.strings_on = true;
+                self.pad_sent = false;
+            }
+        }
+        if !self.strings_on {
+            return;
+        }
         if self.pad_sent && b != 0 && beat > 0 && self.chord_at(beat - 1) == chord {
             return;
         }

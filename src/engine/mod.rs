@@ -90,6 +90,10 @@ pub fn fold_host_tempo(bpm: f64) -> Option<(f64, f64)> {
 
 /// The key-light brightness a mood implies when no light says otherwise (it sets the rain):
 /// darker for sadder moods.
+/// How much the key light brightens the bass and keys tone (added per unit of light above
+/// half; darker light subtracts): (bass, keys).
+const LIGHT_TONE: (f32, f32) = (0.3, 0.45);
+
 fn mood_brightness(m: Mood) -> f32 {
     (0.5 + 0.4 * m.valence).clamp(0.0, 1.0)
 }
@@ -658,9 +662,19 @@ impl Engine {
     fn update_timbre(&mut self) {
         let m = self.glide.current;
         let v01 = (m.valence + 1.0) * 0.5;
-        self.bass.set_tone(0.3 + 0.45 * m.arousal + 0.1 * m.tension);
-        self.keys
-            .set_tone(0.2 + 0.35 * v01 + 0.35 * m.arousal, 0.1 + 0.6 * m.tension);
+        // The key light colours the band: brighter light, brighter tone (and, in the
+        // composer, a higher register); without light the mood alone decides.
+        let light = self.effective_intensity().filter(|i| i.is_finite());
+        let lift = light.map_or(0.0, |i| i.clamp(0.0, 1.0) - 0.5);
+        self.bass.set_tone(
+            (0.3 + 0.45 * m.arousal + 0.1 * m.tension + LIGHT_TONE.0 * lift).clamp(0.0, 1.0),
+        );
+        self.keys.set_tone(
+            (0.2 + 0.35 * v01 + 0.35 * m.arousal + LIGHT_TONE.1 * lift).clamp(0.0, 1.0),
+            0.1 + 0.6 * m.tension,
+        );
+        self.ambience
+            .set_light(light.map_or_else(|| mood_brightness(m), |i| i.clamp(0.0, 1.0)));
         self.lead.set_character(Composer::lead_character(m));
         self.lead.set_expression(
             0.35 + 0.4 * (1.0 - m.arousal),

@@ -22,6 +22,8 @@ use crate::dsp::Rng;
 const SEED: u64 = 0xA3B1_0006;
 const DROPS: usize = 24;
 const RAIN_GAIN: f32 = 3.5;
+/// The rain's tone cutoff in darkness and in full light, Hz (see `Ambience::set_light`).
+const RAIN_TONE_HZ: (f32, f32) = (1800.0, 14000.0);
 const TRAFFIC_GAIN: f32 = 4.5;
 const VINYL_GAIN: f32 = 2.0;
 
@@ -44,6 +46,10 @@ pub struct Ambience {
     vinyl: Smooth,
     // --- rain ---
     rain_bed_lp: [Lowpass; 2],
+    /// The light's tone on the rain (two cascaded one-poles per side).
+    rain_tone: [[OnePole; 2]; 2],
+    /// Key light 0..1 (`set_light`).
+    light: f32,
     rain_bed_hp: [Highpass; 2],
     drops: [Drop; DROPS],
     next_drop: usize,
@@ -89,6 +95,8 @@ impl Ambience {
             traffic: Smooth::new(sr, 0.5, 0.0),
             vinyl: Smooth::new(sr, 0.3, 0.0),
             rain_bed_lp: [lowpass(sr, 7000.0, 0.5), lowpass(sr, 6500.0, 0.5)],
+            rain_tone: [[OnePole::new(sr, 7900.0); 2]; 2],
+            light: 0.5,
             rain_bed_hp: [highpass(sr, 500.0, 0.5), highpass(sr, 550.0, 0.5)],
             drops: [Drop::default(); DROPS],
             next_drop: 0,
@@ -130,6 +138,8 @@ impl Ambience {
         self.vinyl.set_now(0.0);
         for k in 0..2 {
             self.rain_bed_lp[k].reset();
+            self.rain_tone[0][k].reset();
+            self.rain_tone[1][k].reset();
             self.rain_bed_hp[k].reset();
             self.drop_hp[k].reset();
             self.rumble_lp[k].reset();
@@ -160,6 +170,21 @@ impl Ambience {
         self.vinyl_rumble_lp.reset();
         self.awake = false;
         self.quiet = 0;
+    }
+
+    /// The key light 0..1 (0.5 without light): darker light, darker rain (lower droplets and
+    /// a lower cutoff), so a dark scene's extra rain never brightens the mix. Control rate.
+    pub fn set_light(&mut self, lightness: f32) {
+        if !lightness.is_finite() {
+            return;
+        }
+        self.light = lightness.clamp(0.0, 1.0);
+        let hz = RAIN_TONE_HZ.0 + (RAIN_TONE_HZ.1 - RAIN_TONE_HZ.0) * self.light;
+        for stage in self.rain_tone.iter_mut() {
+            for f in stage.iter_mut() {
+                f.set_hz(self.sr, hz);
+            }
+        }
     }
 
     /// Each 0..1, gliding (time constant ~0.5 s).
@@ -205,14 +230,16 @@ impl Ambience {
             } else {
                 0.0
             };
-            ol += self.rain_bed_hp[0].tick(self.rain_bed_lp[0].tick(nl));
-            or += self.rain_bed_hp[1].tick(self.rain_bed_lp[1].tick(nr));
+            let mut rl = self.rain_bed_hp[0].tick(self.rain_bed_lp[0].tick(nl));
+            let mut rr = self.rain_bed_hp[1].tick(self.rain_bed_lp[1].tick(nr));
             // Droplets: Poisson arrivals, up to ~400 per second.
             let rate = 400.0 * rain * rain;
             if rate > 0.0 && self.rng.chance(rate / sr) {
                 let d = &mut self.drops[self.next_drop];
                 self.next_drop = (self.next_drop + 1) % DROPS;
-                let f = 1500.0 * (7000.0f32 / 1500.0).powf(self.rng.f32());
+                // Droplets ring lower in the dark (heard through the window, not under it).
+                let top = 2500.0 + 4500.0 * self.light;
+                let f = 1500.0 * (top / 1500.0).powf(self.rng.f32());
                 d.mode.reset();
                 d.mode.set(sr, f, self.rng.range(0.004, 0.03));
                 let amp = 0.06 * (0.2 + 0.8 * self.rng.f32().powi(3)) * (0.4 + 0.6 * rain);
@@ -236,8 +263,12 @@ impl Ambience {
                     dr += y * d.gr;
                 }
             }
-            ol += self.drop_hp[0].tick(dl) * RAIN_GAIN;
-            or += self.drop_hp[1].tick(dr) * RAIN_GAIN;
+            rl += self.drop_hp[0].tick(dl) * RAIN_GAIN;
+            rr += self.drop_hp[1].tick(dr) * RAIN_GAIN;
+            // The light's tone on the rain: two one-poles (12 dB/octave), darker when dark.
+            let (tl, tr) = (self.rain_tone[0][0].tick(rl), self.rain_tone[0][1].tick(rr));
+            ol += self.rain_tone[1][0].tick(tl);
+            or += self.rain_tone[1][1].tick(tr);
 
             // ---------------- traffic ----------------
             // Swells: a new random target every 2-6 s, smoothed (cars passing far away).
