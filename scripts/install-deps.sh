@@ -2,8 +2,9 @@
 # Installs what building and testing Mood Noir needs on Debian/Ubuntu: the C libraries behind
 # nice-plug's standalone and editor (ALSA, JACK, X11/xcb, GL), pkg-config, ffmpeg (clips in
 # and out: `look`, `score`) and DejaVu fonts (the text of `plot`), and for the host tests
-# Python 3 with venv, Xvfb, liblo-tools, and the real DAW Ardour (run headless) with
-# valgrind. Installs only what is missing.
+# Python 3 with venv, Xvfb, liblo-tools, the real DAW Ardour (run headless) with valgrind,
+# and fluidsynth with the FluidR3 GM soundfont and sox (scripts/compare-gm.sh). Installs only
+# what is missing.
 set -euo pipefail
 
 PKGS=(
@@ -16,6 +17,7 @@ PKGS=(
   liblo-tools
   ffmpeg fonts-dejavu-core
   ardour valgrind
+  fluidsynth fluid-soundfont-gm sox
 )
 
 missing=()

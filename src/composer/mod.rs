@@ -38,6 +38,10 @@ const CHORUS_BARS: u64 = 32;
 /// the light going out, not a dim night scene (a look dimmed to 5 % still has its band).
 pub const BLACKOUT_INTENSITY: f32 = 0.02;
 
+/// Level of the continuous brush stir under the strokes, per unit of arousal (0: none; a
+/// continuous stir reads as electronic noise, issue 10).
+pub const BRUSH_STIR: f32 = 0.0;
+
 /// When the strings play (a section, not a bed under every chord): for dread, on a section
 /// change (its first bars), and under the horn's long notes in a tense, slow scene; they rest
 /// otherwise, and always when the mood is calm. Decided per bar.
@@ -682,7 +686,9 @@ impl Composer {
         let jit = |rng: &mut Rng| rng.gauss(0.04);
 
         if b == 0 {
-            let level = if ride { 0.0 } else { 0.25 + 0.4 * m.arousal };
+            // Brushes are strokes, not a bed of noise: the continuous stir stays off in the
+            // groove (`BRUSH_STIR`); the sweeps on 1 and 3 and the slaps on 2 and 4 carry it.
+            let level = if ride { 0.0 } else { BRUSH_STIR * m.arousal };
             let rate = ctx.tempo_bpm as f32 / 60.0;
             self.push(
                 t0,

@@ -218,6 +218,10 @@ pub struct Drums {
     sweep_amp: f32,
     sweep_bp: Bandpass,
     sweep_at: f32,
+    /// The bristles' friction grain (smoothed noise) on a sweep.
+    sweep_grain: OnePole,
+    /// The sweep's top end (two one-poles).
+    sweep_lp: [OnePole; 2],
     swirl_level: Smooth,
     swirl_rate: Smooth,
     swirl_ph: f32,
@@ -324,6 +328,8 @@ impl Drums {
             sweep_amp: 0.0,
             sweep_bp: bandpass(sr, 3000.0, 0.8),
             sweep_at: -1.0,
+            sweep_grain: OnePole::new(sr, 60.0),
+            sweep_lp: [OnePole::new(sr, 7000.0); 2],
             swirl_level: Smooth::new(sr, 0.15, 0.0),
             swirl_rate: Smooth::new(sr, 0.3, 1.0),
             swirl_ph: 0.0,
@@ -394,6 +400,9 @@ impl Drums {
         self.sweep_amp = 0.0;
         self.sweep_bp.reset();
         self.sweep_at = -1.0;
+        self.sweep_grain.reset();
+        self.sweep_lp[0].reset();
+        self.sweep_lp[1].reset();
         self.swirl_level.set_now(0.0);
         self.swirl_rate.set_now(1.0);
         self.swirl_ph = 0.0;
@@ -548,22 +557,33 @@ impl Drums {
             } else {
                 0.0
             };
-            // Sweep: a raised-sine swell over its length, band gliding upward then back.
+            // Sweep: one stroke of the brush across the head, with a start (the bristles land:
+            // a quick swell), a body (the band glides around the circle the hand draws, the
+            // bristles' friction grainy) and an end (lift-off: the last 15 % fades to zero).
             let sweep;
             if self.sweep_env_t < 1.0 {
                 let t = self.sweep_env_t;
                 let shape = sin_turns(0.5 * t.powf(0.7));
-                let env = self.sweep_amp * shape * shape;
+                let lift = ((1.0 - t) / 0.15).min(1.0);
+                // Friction grain: noise smoothed to ~60 Hz, the bristles catching and slipping.
+                let g = self.sweep_grain.tick(self.rng.bipolar());
+                let grain = (0.55 + 2.2 * g).clamp(0.15, 1.4);
+                let env = self.sweep_amp * shape * shape * lift * grain;
                 self.sweep_env_t += 1.0 / (self.sweep_len * sr);
                 let ctr = 1900.0 + 1300.0 * sin_turns(0.5 * t);
                 if (ctr - self.sweep_at).abs() > 20.0 {
                     self.sweep_bp.set(ctr, 0.8);
                     self.sweep_at = ctr;
                 }
-                sweep = self.sweep_bp.tick(env * self.rng.bipolar() * ns);
+                // Bristles on a coated head are dull above ~7 kHz (two one-poles).
+                let x = self.sweep_bp.tick(env * self.rng.bipolar() * ns);
+                let y = self.sweep_lp[0].tick(x);
+                sweep = self.sweep_lp[1].tick(y);
                 wires_in += 0.25 * env * self.rng.bipolar();
             } else {
-                sweep = self.sweep_bp.tick(0.0);
+                let x = self.sweep_bp.tick(0.0);
+                let y = self.sweep_lp[0].tick(x);
+                sweep = self.sweep_lp[1].tick(y);
             }
             // Swirl: circular stirring, level and centre follow the stir's angle.
             let lvl = self.swirl_level.tick();
