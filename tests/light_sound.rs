@@ -144,7 +144,7 @@ fn the_dark_scene_with_its_rain_is_darker_than_the_bright_one() {
 
 #[test]
 fn a_blackout_needs_the_light_out_not_a_dim_scene() {
-    assert!(BLACKOUT_INTENSITY <= 0.021);
+    const { assert!(BLACKOUT_INTENSITY <= 0.021) };
     let parts = |h: &Heard| {
         let mut p: Vec<&str> = h
             .notes

@@ -35,7 +35,10 @@ fn a_brush_sweep_has_a_start_and_an_end() {
     let body = db(env[20]);
     let after = db(*env[56..78].iter().max_by(|a, b| a.total_cmp(b)).unwrap());
     println!("sweep: first 10 ms {start:.1} dB, at 200 ms {body:.1} dB, 560-780 ms {after:.1} dB");
-    assert!(start < body - 6.0, "it swells in: {start:.1} vs {body:.1} dB");
+    assert!(
+        start < body - 6.0,
+        "it swells in: {start:.1} vs {body:.1} dB"
+    );
     assert!(body > -10.0, "the stroke sounds: {body:.1} dB");
     assert!(after < -40.0, "it lifts off to silence: {after:.1} dB");
     // The second stroke starts again from the start.
@@ -44,7 +47,11 @@ fn a_brush_sweep_has_a_start_and_an_end() {
     let body_env = &env[15..40];
     let mean = body_env.iter().sum::<f32>() / body_env.len() as f32;
     let var = body_env.iter().map(|e| (e - mean).powi(2)).sum::<f32>() / body_env.len() as f32;
-    assert!(var.sqrt() / mean > 0.05, "friction grain {:.3}", var.sqrt() / mean);
+    assert!(
+        var.sqrt() / mean > 0.05,
+        "friction grain {:.3}",
+        var.sqrt() / mean
+    );
 }
 
 #[test]
