@@ -25,6 +25,11 @@ const SEED: u64 = 0x1EAD_0004;
 const OUT_GAIN: f32 = 0.9;
 const LOWEST_NOTE: f32 = 34.0;
 const HIGHEST_NOTE: f32 = 96.0;
+/// Growl: from this velocity up the player hums into the horn (throat flutter at
+/// `GROWL_HZ`, modulating the tone by up to `GROWL_DEPTH`).
+const GROWL_FROM: f32 = 0.62;
+const GROWL_HZ: f32 = 31.0;
+const GROWL_DEPTH: f32 = 0.45;
 
 /// Formants (Hz, Q, gain) of the two characters; morphing interpolates between them.
 const SAX: [(f32, f32, f32); 4] = [
@@ -47,6 +52,9 @@ pub struct Lead {
     active: bool,
     gate: bool,
     vel: Smooth,
+    /// Growl flutter phase and its roughness (smoothed noise).
+    growl_ph: f32,
+    growl_lp: OnePole,
     /// Blowing envelope 0..1 and its per-sample coefficients.
     env: f32,
     // Pitch state (semitones).
@@ -103,6 +111,8 @@ impl Lead {
             active: false,
             gate: false,
             vel: Smooth::new(sr, 0.03, 0.0),
+            growl_ph: 0.0,
+            growl_lp: OnePole::new(sr, 40.0),
             env: 0.0,
             pitch: 60.0,
             glide_from: 60.0,
@@ -149,6 +159,8 @@ impl Lead {
         self.active = false;
         self.gate = false;
         self.vel.set_now(0.0);
+        self.growl_ph = 0.0;
+        self.growl_lp.reset();
         self.env = 0.0;
         self.pitch = 60.0;
         self.glide_from = 60.0;
@@ -405,10 +417,27 @@ impl Lead {
             let src = saw * (0.6 + 0.4 * c) + sub * (0.55 - 0.5 * c);
             // Brightness follows the blowing: louder = brighter.
             let blow = amp * (0.35 + 0.65 * vel);
-            let corner = f * (1.4 + (6.0 + 10.0 * c) * blow) + 200.0;
+            // (A reed's upper partials grow faster than its level: the corner rises steeply
+            // with the force of the blowing.)
+            let corner = f * (1.2 + (12.0 + 6.0 * c) * blow * blow * blow.sqrt()) + 200.0;
             self.bright1.set_hz(sr, corner);
             self.bright2.set_hz(sr, corner);
             let tone = self.bright2.tick(self.bright1.tick(src)) * amp;
+            // ---- growl ----
+            // Blown hard, the player hums into the horn: the throat's flutter (~30 Hz, rough)
+            // modulates the tone and drives it into a little grit. The sax growls more than
+            // the muted trumpet; soft playing never does (`GROWL_FROM` velocity and up).
+            let g = ((vel - GROWL_FROM) / (1.0 - GROWL_FROM)).clamp(0.0, 1.0) * (1.0 - 0.6 * c);
+            let tone = if g > 0.0 {
+                self.growl_ph = wrap01(self.growl_ph + (GROWL_HZ + 6.0 * self.drift) / sr);
+                let rough = self.growl_lp.tick(self.rng.bipolar());
+                let flutter = 0.5 + 0.5 * sin_turns(self.growl_ph) + 0.8 * rough;
+                let m = 1.0 - GROWL_DEPTH * g * flutter.clamp(0.0, 1.5);
+                let t = tone * m;
+                t + 0.35 * g * (t * 3.0).tanh() * amp
+            } else {
+                tone
+            };
             // ---- breath ----
             let nz = self.rng.bipolar() * self.nscale;
             // (the breath dies with the tone: no hiss tail after the release)
