@@ -12,23 +12,13 @@
 mod flood;
 
 use mood_noir::engine::{Engine, HostTransport, MoodSource, Settings};
-use mood_noir::light::osc::OscConfig;
-use mood_noir::light::{LightLink, Monitor};
-use mood_noir::watched::Watched;
-use std::collections::VecDeque;
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn run(n: u64, paced: bool) {
-    let monitor = Arc::new(Monitor::new());
-    let config = Watched::new(OscConfig {
-        port: 0,
-        ..OscConfig::default()
-    });
-    let (mut link, _) = LightLink::start(config, Watched::new(None), monitor.clone());
-    let port = link.port().expect("bound");
+    let (monitor, mut link, port) = flood::server();
     let mut engine = Engine::new(
         48_000.0,
         Settings {
@@ -58,25 +48,16 @@ fn run(n: u64, paced: bool) {
         .collect();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let handled = || monitor.counts.handled.load(Ordering::Acquire);
-    let mut in_flight: VecDeque<(u64, usize)> = VecDeque::new();
-    let mut window = 0usize;
+    let mut window = flood::Window::default();
     let mut bytes = 0usize;
     let start = Instant::now();
     for i in 0..n {
         let d = &corpus[(i % corpus.len() as u64) as usize];
         if paced {
-            loop {
-                let h = handled();
-                while in_flight.front().is_some_and(|&(k, _)| k < h) {
-                    window -= in_flight.pop_front().unwrap().1;
-                }
-                if window + d.len() + 1280 <= 128 * 1024 {
-                    break;
-                }
+            while !window.fits(handled(), d.len()) {
                 std::thread::yield_now();
             }
-            in_flight.push_back((i, d.len() + 1280));
-            window += d.len() + 1280;
+            window.sent(i, d.len());
         }
         let _ = tx.send_to(d, ("127.0.0.1", port));
         bytes += d.len();

@@ -10,10 +10,7 @@ mod flood;
 
 use flood::{Expect, Rng};
 use mood_noir::engine::{Engine, HostTransport, MoodSource, Settings, TempoMode};
-use mood_noir::light::osc::OscConfig;
-use mood_noir::light::{LightLink, LightSettings, Monitor};
-use mood_noir::watched::Watched;
-use std::collections::VecDeque;
+use mood_noir::light::LightSettings;
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,11 +18,6 @@ use std::time::{Duration, Instant};
 
 const SR: f32 = 48_000.0;
 const BLOCK: usize = 256;
-/// What may wait in the server's socket buffer at most, charged per datagram as its length
-/// plus the kernel's bookkeeping (about 1 KiB a datagram on Linux): well under the default
-/// receive buffer of 208 KiB, so the kernel never drops one.
-const WINDOW_BYTES: usize = 128 * 1024;
-const OVERHEAD: usize = 1280;
 
 fn datagrams() -> u64 {
     std::env::var("MOOD_NOIR_FLOOD")
@@ -44,13 +36,7 @@ struct AudioReport {
 
 #[test]
 fn a_hundred_thousand_bad_datagrams_are_counted_and_the_audio_keeps_flowing() {
-    let monitor = Arc::new(Monitor::new());
-    let config = Watched::new(OscConfig {
-        port: 0,
-        ..OscConfig::default()
-    });
-    let (mut link, _) = LightLink::start(config, Watched::new(None), monitor.clone());
-    let port = link.port().expect("server bound");
+    let (monitor, mut link, port) = flood::server();
     let mut engine = Engine::new(
         SR,
         Settings {
@@ -111,8 +97,7 @@ fn a_hundred_thousand_bad_datagrams_are_counted_and_the_audio_keeps_flowing() {
     let n = datagrams();
     let mut rng = Rng::new(0x6e6f6972);
     let mut want = Expect::default();
-    let mut in_flight: VecDeque<(u64, usize)> = VecDeque::new();
-    let mut bytes_in_flight = 0usize;
+    let mut window = flood::Window::default();
     let (mut total_bytes, mut blocks_during) = (0usize, 0u64);
     let started = Instant::now();
     let blocks_at_start = blocks.load(Ordering::Acquire);
@@ -121,25 +106,17 @@ fn a_hundred_thousand_bad_datagrams_are_counted_and_the_audio_keeps_flowing() {
         want.add(expect);
         // Pace: retire what the server has handled, wait while the window is full.
         let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
+        while !window.fits(handled(), bytes.len()) {
             assert!(
                 Instant::now() < deadline,
                 "the server stopped handling datagrams at {} of {i}: {:?}",
                 handled(),
                 monitor.counts()
             );
-            let h = handled();
-            while in_flight.front().is_some_and(|&(k, _)| k < h) {
-                bytes_in_flight -= in_flight.pop_front().unwrap().1;
-            }
-            if bytes_in_flight + bytes.len() + OVERHEAD <= WINDOW_BYTES {
-                break;
-            }
             std::thread::sleep(Duration::from_micros(50));
         }
         tx.send_to(&bytes, ("127.0.0.1", port)).expect("send");
-        in_flight.push_back((i, bytes.len() + OVERHEAD));
-        bytes_in_flight += bytes.len() + OVERHEAD;
+        window.sent(i, bytes.len());
         total_bytes += bytes.len();
     }
     wait_until(n);

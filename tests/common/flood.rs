@@ -6,7 +6,54 @@
 
 #![allow(dead_code)]
 
+use mood_noir::light::osc::OscConfig;
+use mood_noir::light::{LightLink, Monitor};
+use mood_noir::watched::Watched;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// A live light input on an ephemeral port of 127.0.0.1: its monitor, its link (to drain into
+/// an engine) and the port.
+pub fn server() -> (Arc<Monitor>, LightLink, u16) {
+    let monitor = Arc::new(Monitor::new());
+    let config = Watched::new(OscConfig {
+        port: 0,
+        ..OscConfig::default()
+    });
+    let (link, _) = LightLink::start(config, Watched::new(None), monitor.clone());
+    let port = link.port().expect("server bound");
+    (monitor, link, port)
+}
+
+/// Paces a sender by what the server has handled, so the kernel never drops a datagram before
+/// the server sees it: each datagram in flight is charged its length plus the kernel's
+/// bookkeeping (about 1 KiB on Linux, which is what overflows the buffer with small ones), and
+/// at most `WINDOW_BYTES` may wait (the default receive buffer is 208 KiB).
+#[derive(Default)]
+pub struct Window {
+    in_flight: VecDeque<(u64, usize)>,
+    bytes: usize,
+}
+
+impl Window {
+    pub const BYTES: usize = 128 * 1024;
+    pub const OVERHEAD: usize = 1280;
+
+    /// Whether `len` more bytes fit, once the datagrams before number `handled` are retired.
+    pub fn fits(&mut self, handled: u64, len: usize) -> bool {
+        while self.in_flight.front().is_some_and(|&(k, _)| k < handled) {
+            self.bytes -= self.in_flight.pop_front().unwrap().1;
+        }
+        self.bytes + len + Self::OVERHEAD <= Self::BYTES
+    }
+
+    /// Datagram number `i` of `len` bytes went out.
+    pub fn sent(&mut self, i: u64, len: usize) {
+        self.in_flight.push_back((i, len + Self::OVERHEAD));
+        self.bytes += len + Self::OVERHEAD;
+    }
+}
 
 /// What the server's counters must add for one datagram.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

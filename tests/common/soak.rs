@@ -9,12 +9,9 @@
 
 use super::flood;
 use mood_noir::engine::{Engine, HostTransport, MoodSource, Settings, TempoMode};
-use mood_noir::light::osc::OscConfig;
-use mood_noir::light::{LightLink, LightSettings, Monitor};
+use mood_noir::light::LightSettings;
 use mood_noir::mood::Mood;
-use mood_noir::watched::Watched;
 use std::net::UdpSocket;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const SR: f32 = 48_000.0;
@@ -117,16 +114,7 @@ fn scenes() -> Vec<Settings> {
 /// Renders `seconds` of music; `seed` picks the automation.
 pub fn soak(seconds: f64, seed: u64) -> SoakReport {
     let mut rng = flood::Rng::new(seed);
-    let monitor = Arc::new(Monitor::new());
-    let (mut link, _) = LightLink::start(
-        Watched::new(OscConfig {
-            port: 0,
-            ..OscConfig::default()
-        }),
-        Watched::new(None),
-        monitor.clone(),
-    );
-    let port = link.port().expect("OSC server bound");
+    let (_monitor, mut link, port) = flood::server();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let scenes = scenes();
     let mut settings = Settings {
