@@ -40,7 +40,7 @@ const MAX_FRAMES: usize = 1024;
 
 /// (string id, display name, module/group): the parameters a host must see. The string ids
 /// are persisted in sessions, and the CLAP ids are their hashes, so both are frozen.
-const EXPECTED_PARAMS: [(&str, &str, &str); 34] = [
+const EXPECTED_PARAMS: [(&str, &str, &str); 35] = [
     ("valence", "Valence", "Mood"),
     ("arousal", "Arousal", "Mood"),
     ("tension", "Tension", "Mood"),
@@ -59,6 +59,7 @@ const EXPECTED_PARAMS: [(&str, &str, &str); 34] = [
     ("lvl_pad", "Pad level", "Mix"),
     ("lvl_amb", "Ambience level", "Mix"),
     ("stinger_timing", "Stinger timing", "Music"),
+    ("keys_voice", "Keys", "Music"),
     ("light_smooth", "Light smoothing", "Light"),
     ("sc_mode", "Sidechain mode", "Light"),
     ("reverb", "Reverb", "Mix"),

@@ -140,8 +140,8 @@ fn midi_and_stems_are_written_and_consistent() {
     assert_eq!(bytes, std::fs::read(&mb).unwrap());
     let smf = midly::Smf::parse(&bytes).expect("a valid Standard MIDI File");
     assert_eq!(smf.header.format, midly::Format::Parallel);
-    // Conductor + bass, drums, keys, lead, pad, mood.
-    assert_eq!(smf.tracks.len(), 7);
+    // Conductor + bass, drums, keys (Rhodes), lead, pad, piano, mood.
+    assert_eq!(smf.tracks.len(), 8);
     let mut notes_by_channel = std::collections::BTreeMap::new();
     let mut ccs = 0;
     let mut tempos = 0;
@@ -156,10 +156,15 @@ fn midi_and_stems_are_written_and_consistent() {
                 }
                 midly::TrackEventKind::Midi {
                     channel,
-                    message: midly::MidiMessage::Controller { .. },
+                    message: midly::MidiMessage::Controller { controller, .. },
                 } => {
-                    assert_eq!(channel.as_int(), 15, "mood lanes on channel 16");
-                    ccs += 1;
+                    // The mood lanes on channel 16, the piano's sustain pedal on channel 5.
+                    if channel.as_int() == 4 {
+                        assert_eq!(controller.as_int(), 64, "only the pedal on the piano");
+                    } else {
+                        assert_eq!(channel.as_int(), 15, "mood lanes on channel 16");
+                        ccs += 1;
+                    }
                 }
                 midly::TrackEventKind::Meta(midly::MetaMessage::Tempo(_)) => tempos += 1,
                 _ => {}
@@ -167,8 +172,9 @@ fn midi_and_stems_are_written_and_consistent() {
         }
     }
     let channels: Vec<u8> = notes_by_channel.keys().copied().collect();
-    // bass 1, keys 2, lead 3, pad 4, drums 10 (0-based 0, 1, 2, 3, 9).
-    assert_eq!(channels, vec![0, 1, 2, 3, 9], "{notes_by_channel:?}");
+    // bass 1, lead 3, pad 4, drums 10, and the keys on the piano's channel 5 (the scene
+    // chooses the grand), none on the Rhodes' 2 (0-based 0, 2, 3, 4, 9).
+    assert_eq!(channels, vec![0, 2, 3, 4, 9], "{notes_by_channel:?}");
     assert!(
         notes_by_channel[&9] > 20 && notes_by_channel[&0] > 5,
         "{notes_by_channel:?}"

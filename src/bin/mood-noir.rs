@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use mood_noir::engine::{Quantize, Settings, TempoMode};
+use mood_noir::engine::{KeysVoice, Quantize, Settings, TempoMode};
 use mood_noir::preset::{self, Preset};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +32,13 @@ enum QuantizeArg {
     Bar,
     TwoBars,
     FourBars,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeysArg {
+    Auto,
+    Rhodes,
+    Piano,
 }
 
 #[derive(Subcommand)]
@@ -74,6 +81,10 @@ enum Command {
         /// Where harmonic changes land.
         #[arg(long, value_enum)]
         quantize: Option<QuantizeArg>,
+        /// Which keyboard the keys player plays (auto: the acoustic piano for calm, unhurried
+        /// scenes, the Rhodes for tense or driving ones; overrides the preset).
+        #[arg(long, value_enum)]
+        keys: Option<KeysArg>,
         /// Also write the notes as a Standard MIDI File (one channel per instrument, the tempo
         /// map, and the mood as controllers 20-22 on channel 16).
         #[arg(long)]
@@ -210,6 +221,7 @@ fn run(cli: Cli) -> Result<(), String> {
             tempo,
             swing,
             quantize,
+            keys,
             block_size,
             quiet,
             midi,
@@ -295,6 +307,13 @@ fn run(cli: Cli) -> Result<(), String> {
                     QuantizeArg::Bar => Quantize::Bar,
                     QuantizeArg::TwoBars => Quantize::TwoBars,
                     QuantizeArg::FourBars => Quantize::FourBars,
+                };
+            }
+            if let Some(k) = keys {
+                s.keys = match k {
+                    KeysArg::Auto => KeysVoice::Auto,
+                    KeysArg::Rhodes => KeysVoice::Rhodes,
+                    KeysArg::Piano => KeysVoice::Piano,
                 };
             }
             let mut sheet = match &cues {

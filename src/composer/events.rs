@@ -20,10 +20,16 @@ pub enum EventKind {
     BassOn { note: u8, velocity: f32 },
     /// Lift the bass finger.
     BassOff,
-    /// Strike a key.
-    KeysOn { note: u8, velocity: f32 },
-    /// Release a key.
-    KeysOff { note: u8 },
+    /// Strike a key, on the acoustic piano (`piano`) or the Rhodes.
+    KeysOn {
+        note: u8,
+        velocity: f32,
+        piano: bool,
+    },
+    /// Release a key (on the instrument its `KeysOn` went to).
+    KeysOff { note: u8, piano: bool },
+    /// The piano's sustain pedal goes down or comes up.
+    KeysPedal { down: bool },
     /// A drum stroke.
     Drum { hit: DrumHit, velocity: f32 },
     /// Set the continuous brush swirl (level 0..1, cycles per second).
@@ -49,9 +55,10 @@ impl EventKind {
     pub fn part(&self) -> Part {
         match self {
             EventKind::BassOn { .. } | EventKind::BassOff => Part::Bass,
-            EventKind::KeysOn { .. } | EventKind::KeysOff { .. } | EventKind::KeysAllOff => {
-                Part::Keys
-            }
+            EventKind::KeysOn { .. }
+            | EventKind::KeysOff { .. }
+            | EventKind::KeysPedal { .. }
+            | EventKind::KeysAllOff => Part::Keys,
             EventKind::Drum { .. } | EventKind::Swirl { .. } => Part::Drums,
             EventKind::LeadOn { .. } | EventKind::LeadOff | EventKind::LeadFall { .. } => {
                 Part::Lead

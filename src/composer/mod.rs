@@ -20,6 +20,11 @@ pub const BEATS_PER_BAR: u64 = 4;
 /// Form changes land on 4-bar phrase boundaries.
 const PHRASE_BEATS: u64 = 16;
 
+/// The pedal comes up this long before a chord change (beats) and goes down again this long
+/// after it, once the new chord's keys are down (legato pedalling).
+const PEDAL_LIFT_BEATS: f64 = 0.04;
+const PEDAL_CATCH_BEATS: f64 = 0.12;
+
 /// Random stream ids, one per decision family.
 const S_COLOUR: u64 = 1;
 const S_BASS: u64 = 2;
@@ -68,6 +73,60 @@ pub const STRINGS: StringsRules = StringsRules {
     long_arousal: 0.4,
 };
 
+/// Which keyboard the keys player plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeysVoice {
+    /// The mood chooses at each phrase (`KEYS_RULE`).
+    #[default]
+    Auto,
+    /// The Rhodes electric piano.
+    Rhodes,
+    /// The acoustic grand piano.
+    Piano,
+}
+
+/// When *Auto* keys choose the acoustic piano: the late-night club ballad (calm, unhurried)
+/// gets the grand and its pedal; tense or driving scenes get the Rhodes, whose bark and
+/// tremolo cut through. Decided at phrase boundaries, with a margin so a mood on the edge
+/// does not flip every phrase.
+#[derive(Clone, Copy, Debug)]
+pub struct KeysRule {
+    /// The piano plays while the tension is below this...
+    pub piano_tension_below: f32,
+    /// ...and the arousal below this.
+    pub piano_arousal_below: f32,
+    /// Once chosen, an instrument keeps playing until the mood is this far past the line.
+    pub margin: f32,
+    /// The piano's player pedals through each chord (lifting at the change) below this
+    /// arousal; above it the chords are dry, as comping at tempo is.
+    pub pedal_arousal_below: f32,
+}
+
+/// The keys' instrument choice (tunable by a composer; see `KeysRule`).
+pub const KEYS_RULE: KeysRule = KeysRule {
+    piano_tension_below: 0.45,
+    piano_arousal_below: 0.55,
+    margin: 0.08,
+    pedal_arousal_below: 0.45,
+};
+
+impl KeysVoice {
+    /// Whether the piano plays, given the mood and what played in the last phrase.
+    pub fn plays_piano(self, m: Mood, was_piano: bool) -> bool {
+        match self {
+            KeysVoice::Rhodes => false,
+            KeysVoice::Piano => true,
+            KeysVoice::Auto => {
+                let r = KEYS_RULE;
+                let slack = if was_piano { r.margin } else { 0.0 };
+                m.tension < r.piano_tension_below + slack
+                    && m.arousal < r.piano_arousal_below + slack
+            }
+        }
+    }
+}
+
 /// How the key light moves the band's register (lightness and pitch height go together:
 /// brighter light, higher voicings and lines). Semitones at full light and at darkness
 /// (linear between, 0 at half light); without light coming in, nothing moves.
@@ -107,6 +166,8 @@ pub struct BeatContext {
     /// Key-light intensity 0..1 when light is coming in (blackout below
     /// `BLACKOUT_INTENSITY`); `None` without light input.
     pub intensity: Option<f32>,
+    /// Which keyboard the keys player plays (Auto: the mood chooses).
+    pub keys: KeysVoice,
 }
 
 /// Where in the song a bar is.
@@ -287,6 +348,10 @@ pub struct Composer {
     blackout: bool,
     /// Register offset from the key light, semitones (`light_register`), for this beat.
     register: f32,
+    /// The keys player is at the acoustic piano (else the Rhodes).
+    piano: bool,
+    /// The piano's sustain pedal is down.
+    pedal: bool,
     /// Events waiting to be played.
     pub queue: EventQueue,
     /// What is playing now (for the editor and the CLI).
@@ -312,6 +377,8 @@ impl Composer {
             lead_sounding: false,
             blackout: false,
             register: 0.0,
+            piano: false,
+            pedal: false,
             queue: EventQueue::new(),
             now: NowPlaying {
                 chord: Form::MinorTwoFiveOne.written(0, 0),
@@ -341,6 +408,8 @@ impl Composer {
         self.last_lead = 0;
         self.lead_sounding = false;
         self.blackout = false;
+        self.piano = false;
+        self.pedal = false;
         self.queue.clear();
     }
 
@@ -400,8 +469,15 @@ impl Composer {
         let q = ctx.quantize_beats.max(1);
         if !self.started || beat.is_multiple_of(q) {
             self.committed = ctx.mood.sanitized();
+            // A chosen keyboard changes on the grid; Auto waits for the phrase (below).
+            if ctx.keys != KeysVoice::Auto {
+                self.switch_keys(beat, ctx.keys.plays_piano(self.committed, self.piano));
+            }
         }
         if !self.started || beat.is_multiple_of(PHRASE_BEATS) {
+            if ctx.keys == KeysVoice::Auto {
+                self.switch_keys(beat, ctx.keys.plays_piano(self.committed, self.piano));
+            }
             if let Some(seed) = self.pending_seed.take() {
                 self.seed = seed;
                 self.key = KEYS[(seed % KEYS.len() as u64) as usize];
@@ -420,6 +496,7 @@ impl Composer {
         if dark && !self.blackout {
             self.blackout = true;
             self.push(beat as f64, EventKind::KeysAllOff);
+            self.pedal = false;
             self.push(beat as f64, EventKind::LeadOff);
             self.push(
                 beat as f64,
@@ -513,9 +590,16 @@ impl Composer {
                 EventKind::KeysOn {
                     note: n,
                     velocity: v,
+                    piano: self.piano,
                 },
             );
-            self.push(at + 0.45, EventKind::KeysOff { note: n });
+            self.push(
+                at + 0.45,
+                EventKind::KeysOff {
+                    note: n,
+                    piano: self.piano,
+                },
+            );
         }
         let top = 72 + (chord.root + 1 - 72).rem_euclid(12);
         self.push(
@@ -819,7 +903,50 @@ impl Composer {
         }
     }
 
+    /// The keys player moves to the piano (`piano`) or the Rhodes at `beat`: notes already
+    /// struck ring out on the old instrument, and the pedal comes up.
+    fn switch_keys(&mut self, beat: u64, piano: bool) {
+        if piano != self.piano {
+            if self.pedal {
+                self.push(beat as f64, EventKind::KeysPedal { down: false });
+                self.pedal = false;
+            }
+            self.piano = piano;
+        }
+    }
+
+    /// The piano's pedal at `beat`: in a slow scene the player pedals through each chord,
+    /// lifting just before the change and catching the new chord just after it strikes
+    /// (legato pedalling); at tempo, or on the Rhodes, the pedal stays up. Beats are planned
+    /// as the clock reaches them, so the lift before a change is planned a beat ahead (and
+    /// before every phrase, where the form may change).
+    fn plan_pedal(&mut self, beat: u64) {
+        let want = self.piano && self.committed.arousal < KEYS_RULE.pedal_arousal_below;
+        let t = beat as f64;
+        let change = beat == 0 || self.chord_at(beat) != self.chord_at(beat.saturating_sub(1));
+        if self.pedal && (!want || change) {
+            // A change the last beat could not foresee (a new mood on the grid).
+            self.push(t, EventKind::KeysPedal { down: false });
+            self.pedal = false;
+        }
+        if want && !self.pedal && (change || beat.is_multiple_of(PHRASE_BEATS)) {
+            self.push(t + PEDAL_CATCH_BEATS, EventKind::KeysPedal { down: true });
+            self.pedal = true;
+        }
+        let next = beat + 1;
+        if self.pedal
+            && (next.is_multiple_of(PHRASE_BEATS) || self.chord_at(next) != self.chord_at(beat))
+        {
+            self.push(
+                next as f64 - PEDAL_LIFT_BEATS,
+                EventKind::KeysPedal { down: false },
+            );
+            self.pedal = false;
+        }
+    }
+
     fn plan_keys(&mut self, beat: u64, sw: f64, ms: f64) {
+        self.plan_pedal(beat);
         let m = self.committed;
         let bar = beat / BEATS_PER_BAR;
         let b = (beat % BEATS_PER_BAR) as f64;
@@ -872,9 +999,16 @@ impl Composer {
                     EventKind::KeysOn {
                         note: n,
                         velocity: vel,
+                        piano: self.piano,
                     },
                 );
-                self.push(end.max(tn + 0.05), EventKind::KeysOff { note: n });
+                self.push(
+                    end.max(tn + 0.05),
+                    EventKind::KeysOff {
+                        note: n,
+                        piano: self.piano,
+                    },
+                );
             }
         }
     }
@@ -1137,6 +1271,7 @@ mod tests {
             swing: 1.0,
             quantize_beats: 4,
             intensity: None,
+            keys: KeysVoice::Auto,
         }
     }
 

@@ -96,6 +96,13 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 // Right to left: the last control added sits leftmost.
+                enum_combo(ui, controls, "keys_voice", "", 72.0);
+                ui.label(
+                    RichText::new("KEYS")
+                        .font(theme::heading_font(11.0))
+                        .color(theme::DIM),
+                );
+                ui.add_space(6.0);
                 enum_combo(ui, controls, "tempo_mode", "", 96.0);
                 ui.label(
                     RichText::new("TEMPO")

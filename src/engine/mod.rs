@@ -10,9 +10,9 @@ use crate::composer::events::EventKind;
 use crate::composer::{BeatContext, Composer, NowPlaying, BEATS_PER_BAR};
 use crate::dsp::MAX_BLOCK;
 use crate::mood::{Mood, MoodGlide};
-use crate::voices::{Ambience, Drums, Keys, Lead, Pad, UprightBass};
+use crate::voices::{Ambience, Drums, Keys, Lead, Pad, Piano, UprightBass};
 use mixer::{MixTarget, Mixer, CHANNELS, STEMS};
-pub use settings::{Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
+pub use settings::{KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
 
 /// Stem outputs a caller may want: (left, right) per stem in `mixer::STEM_NAMES` order.
 pub type StemOutputs<'a> = [Option<(&'a mut [f32], &'a mut [f32])>; STEMS];
@@ -145,8 +145,10 @@ pub struct Engine {
     composer: Composer,
     /// Upright bass voice.
     bass: UprightBass,
-    /// Rhodes/piano voice.
+    /// Rhodes voice.
     keys: Keys,
+    /// Acoustic piano voice (the keys player's other instrument; same stem).
+    piano: Piano,
     /// Brushed kit.
     drums: Drums,
     /// Lead horn.
@@ -221,6 +223,7 @@ impl Engine {
             composer: Composer::new(settings.seed as u64),
             bass: UprightBass::new(sample_rate),
             keys: Keys::new(sample_rate),
+            piano: Piano::new(sample_rate),
             drums: Drums::new(sample_rate),
             lead: Lead::new(sample_rate),
             pad: Pad::new(sample_rate),
@@ -325,6 +328,7 @@ impl Engine {
     fn reset_voices(&mut self) {
         self.bass.reset();
         self.keys.reset();
+        self.piano.reset();
         self.drums.reset();
         self.lead.reset();
         self.pad.reset();
@@ -578,6 +582,7 @@ impl Engine {
             swing: self.settings.swing,
             quantize_beats: self.settings.quantize.beats(),
             intensity: self.effective_intensity(),
+            keys: self.settings.keys,
         }
     }
 
@@ -669,10 +674,9 @@ impl Engine {
         self.bass.set_tone(
             (0.3 + 0.45 * m.arousal + 0.1 * m.tension + LIGHT_TONE.0 * lift).clamp(0.0, 1.0),
         );
-        self.keys.set_tone(
-            (0.2 + 0.35 * v01 + 0.35 * m.arousal + LIGHT_TONE.1 * lift).clamp(0.0, 1.0),
-            0.1 + 0.6 * m.tension,
-        );
+        let keys_tone = (0.2 + 0.35 * v01 + 0.35 * m.arousal + LIGHT_TONE.1 * lift).clamp(0.0, 1.0);
+        self.keys.set_tone(keys_tone, 0.1 + 0.6 * m.tension);
+        self.piano.set_tone(keys_tone);
         self.ambience
             .set_light(light.map_or_else(|| mood_brightness(m), |i| i.clamp(0.0, 1.0)));
         self.lead.set_character(Composer::lead_character(m));
@@ -718,11 +722,31 @@ impl Engine {
         match kind {
             EventKind::BassOn { note, velocity } => self.bass.note_on(note, velocity),
             EventKind::BassOff => self.bass.note_off(),
-            EventKind::KeysOn { note, velocity } => self.keys.note_on(note, velocity),
-            EventKind::KeysOff { note } => self.keys.note_off(note),
+            EventKind::KeysOn {
+                note,
+                velocity,
+                piano,
+            } => {
+                if piano {
+                    self.piano.note_on(note, velocity)
+                } else {
+                    self.keys.note_on(note, velocity)
+                }
+            }
+            EventKind::KeysOff { note, piano } => {
+                if piano {
+                    self.piano.note_off(note)
+                } else {
+                    self.keys.note_off(note)
+                }
+            }
+            EventKind::KeysPedal { down } => self.piano.set_pedal(down),
             EventKind::Drum { hit, velocity } => self.drums.hit(hit, velocity),
             EventKind::Swirl { level, rate_hz } => self.drums.set_swirl(level, rate_hz),
-            EventKind::KeysAllOff => self.keys.all_notes_off(),
+            EventKind::KeysAllOff => {
+                self.keys.all_notes_off();
+                self.piano.all_notes_off();
+            }
             EventKind::LeadOn {
                 note,
                 velocity,
@@ -885,6 +909,7 @@ impl Engine {
         self.drums.render(dl, dr);
         let (kl, kr) = split(k, n);
         self.keys.render(kl, kr);
+        self.piano.render(kl, kr);
         let (ll, lr) = split(l, n);
         self.lead.render(ll, lr);
         let (pl, pr) = split(p, n);

@@ -1,6 +1,7 @@
 //! The engine's control surface as plain data: what the plugin's parameters, a preset or the
 //! CLI ask for. `Copy`, so the audio thread takes a fresh copy every block.
 
+pub use crate::composer::KeysVoice;
 use crate::mood::Mood;
 use serde::{Deserialize, Serialize};
 
@@ -177,6 +178,8 @@ pub struct Settings {
     pub stinger: StingerTiming,
     /// A scene's own key-light intensity (0 = blackout), used while no live light comes in.
     pub scene_intensity: Option<f32>,
+    /// Which keyboard the keys player plays (Auto: the mood chooses at each phrase).
+    pub keys: KeysVoice,
 }
 
 impl Default for Settings {
@@ -195,6 +198,7 @@ impl Default for Settings {
             master_db: 0.0,
             stinger: StingerTiming::NextBeat,
             scene_intensity: None,
+            keys: KeysVoice::Auto,
         }
     }
 }

@@ -18,6 +18,10 @@ pub const CH_KEYS: u8 = 1;
 pub const CH_LEAD: u8 = 2;
 /// Pad channel.
 pub const CH_PAD: u8 = 3;
+/// The keys player's acoustic piano (its own channel: a GM piano, not the Rhodes patch).
+pub const CH_PIANO: u8 = 4;
+/// Sustain pedal controller (the piano's).
+pub const CC_SUSTAIN: u8 = 64;
 /// Drums on the General MIDI percussion channel (10, 0-based 9).
 pub const CH_DRUMS: u8 = 9;
 /// Mood controller lanes.
@@ -30,12 +34,13 @@ pub const CC_AROUSAL: u8 = 21;
 pub const CC_TENSION: u8 = 22;
 
 /// General MIDI programs (0-based) per channel: acoustic bass, electric piano 1, tenor sax,
-/// string ensemble 1; and the GS/GM2 brush kit (40) on the drum channel.
-pub const PROGRAMS: [(u8, u8); 5] = [
+/// string ensemble 1, acoustic grand piano; and the GS/GM2 brush kit (40) on the drum channel.
+pub const PROGRAMS: [(u8, u8); 6] = [
     (CH_BASS, 32),
     (CH_KEYS, 4),
     (CH_LEAD, 66),
     (CH_PAD, 48),
+    (CH_PIANO, 0),
     (CH_DRUMS, 40),
 ];
 
@@ -97,8 +102,10 @@ pub struct MidiMapper {
     pad: [u8; 6],
     /// Number of sounding pad notes.
     pad_len: usize,
-    /// Sounding keys, by key number.
-    keys: [bool; 128],
+    /// Sounding keys, by key number: 0 silent, else the channel + 1 (Rhodes or piano).
+    keys: [u8; 128],
+    /// The piano's sustain pedal is down.
+    pedal: bool,
 }
 
 impl Default for MidiMapper {
@@ -108,7 +115,8 @@ impl Default for MidiMapper {
             lead: None,
             pad: [0; 6],
             pad_len: 0,
-            keys: [false; 128],
+            keys: [0; 128],
+            pedal: false,
         }
     }
 }
@@ -140,13 +148,26 @@ impl MidiMapper {
             });
         }
         self.pad_len = 0;
+        self.keys_off(emit);
+    }
+
+    /// Every sounding key ends and the pedal comes up.
+    fn keys_off(&mut self, emit: &mut impl FnMut(MidiMsg)) {
         for k in 0..128u8 {
-            if std::mem::take(&mut self.keys[k as usize]) {
+            let ch = std::mem::take(&mut self.keys[k as usize]);
+            if ch != 0 {
                 emit(MidiMsg::Off {
-                    channel: CH_KEYS,
+                    channel: ch - 1,
                     key: k,
                 });
             }
+        }
+        if std::mem::take(&mut self.pedal) {
+            emit(MidiMsg::Cc {
+                channel: CH_PIANO,
+                cc: CC_SUSTAIN,
+                value: 0.0,
+            });
         }
     }
 
@@ -176,40 +197,47 @@ impl MidiMapper {
                     });
                 }
             }
-            EventKind::KeysOn { note, velocity } => {
+            EventKind::KeysOn {
+                note,
+                velocity,
+                piano,
+            } => {
                 let k = key(note);
-                if self.keys[k as usize] {
+                let channel = if piano { CH_PIANO } else { CH_KEYS };
+                // The same key struck again (on either keyboard) ends the sounding note first.
+                let old = self.keys[k as usize];
+                if old != 0 {
                     emit(MidiMsg::Off {
-                        channel: CH_KEYS,
+                        channel: old - 1,
                         key: k,
                     });
                 }
                 emit(MidiMsg::On {
-                    channel: CH_KEYS,
+                    channel,
                     key: k,
                     velocity,
                 });
-                self.keys[k as usize] = true;
+                self.keys[k as usize] = channel + 1;
             }
-            EventKind::KeysOff { note } => {
+            EventKind::KeysOff { note, piano } => {
                 let k = key(note);
-                if std::mem::take(&mut self.keys[k as usize]) {
-                    emit(MidiMsg::Off {
-                        channel: CH_KEYS,
-                        key: k,
+                let channel = if piano { CH_PIANO } else { CH_KEYS };
+                if self.keys[k as usize] == channel + 1 {
+                    self.keys[k as usize] = 0;
+                    emit(MidiMsg::Off { channel, key: k });
+                }
+            }
+            EventKind::KeysPedal { down } => {
+                if down != self.pedal {
+                    self.pedal = down;
+                    emit(MidiMsg::Cc {
+                        channel: CH_PIANO,
+                        cc: CC_SUSTAIN,
+                        value: if down { 1.0 } else { 0.0 },
                     });
                 }
             }
-            EventKind::KeysAllOff => {
-                for k in 0..128u8 {
-                    if std::mem::take(&mut self.keys[k as usize]) {
-                        emit(MidiMsg::Off {
-                            channel: CH_KEYS,
-                            key: k,
-                        });
-                    }
-                }
-            }
+            EventKind::KeysAllOff => self.keys_off(emit),
             EventKind::Drum { hit, velocity } => {
                 let k = drum_key(hit);
                 emit(MidiMsg::On {
@@ -491,5 +519,56 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn the_piano_has_its_own_channel_and_pedal() {
+        let mut m = MidiMapper::default();
+        let on = |piano| EventKind::KeysOn {
+            note: 60,
+            velocity: 0.5,
+            piano,
+        };
+        assert_eq!(
+            collect(&mut m, on(true)),
+            vec![MidiMsg::On {
+                channel: CH_PIANO,
+                key: 60,
+                velocity: 0.5
+            }]
+        );
+        // The Rhodes' release of the same key does not end the piano's note.
+        assert!(collect(
+            &mut m,
+            EventKind::KeysOff {
+                note: 60,
+                piano: false
+            }
+        )
+        .is_empty());
+        let down = collect(&mut m, EventKind::KeysPedal { down: true });
+        assert_eq!(
+            down,
+            vec![MidiMsg::Cc {
+                channel: CH_PIANO,
+                cc: CC_SUSTAIN,
+                value: 1.0
+            }]
+        );
+        // A repeated pedal-down sends nothing.
+        assert!(collect(&mut m, EventKind::KeysPedal { down: true }).is_empty());
+        // Everything off: the piano's note ends on its channel and the pedal comes up.
+        let mut v = Vec::new();
+        m.all_off(&mut |x| v.push(x));
+        assert!(v.contains(&MidiMsg::Off {
+            channel: CH_PIANO,
+            key: 60
+        }));
+        assert!(v.contains(&MidiMsg::Cc {
+            channel: CH_PIANO,
+            cc: CC_SUSTAIN,
+            value: 0.0
+        }));
+        assert!(PROGRAMS.contains(&(CH_PIANO, 0)));
     }
 }

@@ -3,7 +3,8 @@
 //! Main thread (CLI); allocates freely.
 
 use super::{
-    mood_ccs, MidiMapper, MidiMsg, CH_BASS, CH_DRUMS, CH_KEYS, CH_LEAD, CH_MOOD, CH_PAD, PROGRAMS,
+    mood_ccs, MidiMapper, MidiMsg, CH_BASS, CH_DRUMS, CH_KEYS, CH_LEAD, CH_MOOD, CH_PAD, CH_PIANO,
+    PROGRAMS,
 };
 use crate::engine::Engine;
 use midly::num::{u15, u24, u28, u4, u7};
@@ -15,12 +16,13 @@ pub const PPQ: u16 = 960;
 const DRUM_TICKS: u64 = PPQ as u64 / 8;
 
 /// Channels in track order, with track names.
-const TRACKS: [(u8, &str); 6] = [
+const TRACKS: [(u8, &str); 7] = [
     (CH_BASS, "Upright bass"),
     (CH_DRUMS, "Brushed drums"),
     (CH_KEYS, "Rhodes"),
     (CH_LEAD, "Lead horn"),
     (CH_PAD, "Strings pad"),
+    (CH_PIANO, "Piano"),
     (CH_MOOD, "Mood (CC20 valence, CC21 arousal, CC22 tension)"),
 ];
 

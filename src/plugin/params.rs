@@ -1,7 +1,7 @@
 //! The plugin's parameters: ids are stable forever once shipped (hosts store automation and
 //! sessions by them). Values are read with atomics on the audio thread.
 
-use crate::engine::{Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
+use crate::engine::{KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
 use crate::mood::Mood;
 use crate::plugin::ui_state::EditorSize;
 use nice_plug::prelude::*;
@@ -59,6 +59,17 @@ pub enum StingerChoice {
     NextBeat,
     #[id = "immediate"]
     Immediate,
+}
+
+/// Which keyboard the keys player plays.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysChoice {
+    #[id = "auto"]
+    Auto,
+    #[id = "rhodes"]
+    Rhodes,
+    #[id = "piano"]
+    Piano,
 }
 
 /// Factory scenes. "Custom" uses the knobs; any other scene's mood, feel and mix replace them.
@@ -143,6 +154,8 @@ pub struct MusicParams {
     pub quantize: EnumParam<QuantizeChoice>,
     #[id = "stinger_timing"]
     pub stinger: EnumParam<StingerChoice>,
+    #[id = "keys_voice"]
+    pub keys: EnumParam<KeysChoice>,
 }
 
 /// How the "Light sidechain" input is read.
@@ -284,7 +297,7 @@ impl MuteSoloParams {
 /// The settings of a factory scene with the knobs acting on top of it: every knob at its
 /// default plays the scene exactly; a knob moved away from its default shifts the scene's
 /// value by as much (mood axes, swing and reverb add their offset, levels add their dB), and
-/// a quantize other than the default replaces the scene's. Source, follow, tempo mode and
+/// a quantize or keys choice other than the default replaces the scene's. Source, follow, tempo mode and
 /// tempo, seed, stinger timing and master are always the knobs' own. So no knob is ever dead
 /// under a scene, and its automation always moves the music.
 pub fn scene_with_knobs(scene: &Settings, knobs: &Settings) -> Settings {
@@ -300,6 +313,9 @@ pub fn scene_with_knobs(scene: &Settings, knobs: &Settings) -> Settings {
     s.reverb = (scene.reverb + (knobs.reverb - d.reverb)).clamp(0.0, 1.0);
     if knobs.quantize == d.quantize {
         s.quantize = scene.quantize;
+    }
+    if knobs.keys == d.keys {
+        s.keys = scene.keys;
     }
     let add = |scene_db: f32, knob_db: f32| {
         if knob_db <= SILENT_DB + 1.0 || scene_db <= SILENT_DB + 1.0 {
@@ -411,6 +427,7 @@ impl Default for MoodNoirParams {
                 ),
                 quantize: EnumParam::new("Transition quantize", QuantizeChoice::Bar),
                 stinger: EnumParam::new("Stinger timing", StingerChoice::NextBeat),
+                keys: EnumParam::new("Keys", KeysChoice::Auto),
             },
             mix: MixParams {
                 bass: level("Bass level"),
@@ -489,6 +506,11 @@ impl MoodNoirParams {
             reverb: self.mix.reverb.value(),
             master_db: self.mix.master.value(),
             scene_intensity: None,
+            keys: match self.music.keys.value() {
+                KeysChoice::Auto => KeysVoice::Auto,
+                KeysChoice::Rhodes => KeysVoice::Rhodes,
+                KeysChoice::Piano => KeysVoice::Piano,
+            },
         };
         if let Some(scene) = scene {
             s = scene_with_knobs(scene, &s);

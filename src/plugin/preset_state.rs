@@ -4,7 +4,7 @@
 //! settings stay).
 
 use crate::engine::settings::SILENT_DB;
-use crate::engine::{MoodSource, Quantize, Settings, StingerTiming, TempoMode};
+use crate::engine::{KeysVoice, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
 use crate::preset::{self, Preset};
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::PluginState;
@@ -81,6 +81,14 @@ fn knob_params(s: &Settings) -> BTreeMap<String, ParamValue> {
         match s.stinger {
             StingerTiming::NextBeat => "next-beat",
             StingerTiming::Immediate => "immediate",
+        },
+    );
+    e(
+        "keys_voice",
+        match s.keys {
+            KeysVoice::Auto => "auto",
+            KeysVoice::Rhodes => "rhodes",
+            KeysVoice::Piano => "piano",
         },
     );
     e("scene", "custom");

@@ -13,6 +13,7 @@ pub mod drums;
 pub mod keys;
 pub mod lead;
 pub mod pad;
+pub mod piano;
 
 pub use ambience::Ambience;
 pub use bass::UprightBass;
@@ -20,3 +21,4 @@ pub use drums::{DrumHit, Drums};
 pub use keys::Keys;
 pub use lead::Lead;
 pub use pad::Pad;
+pub use piano::Piano;
