@@ -1,12 +1,21 @@
-//! Sustained strings / pad layer: detuned band-limited sawtooth ensembles through a gentle
-//! lowpass and a small "string body" EQ, wide stereo.
+//! The strings: a small section (three players per chord note: left, right and centre desks),
+//! not a synth bed.
 //!
-//! Each chord note is three PolyBLEP saws (one left, one right, one centre) detuned by a few
-//! cents with slow independent pitch wander, like a small section. Chords live in three banks:
-//! `set_chord` fades the new chord in over ~0.5 s (a bow change) in a free bank while the old one fades out
-//! (a bank still sounding is first faded out quickly, so nothing ever jumps). `set_level`
-//! glides slowly (bowed attack). `set_tension` raises a bowed 6-8 Hz amplitude tremolo and
-//! widens the detune into a queasy cluster.
+//! Each player bows a band-limited sawtooth (the Helmholtz motion of a bowed string) with its
+//! own tuning, slow pitch wander and vibrato (its own rate and depth, coming in a moment after
+//! the bow starts, as a player's does), and bow noise: rosin hiss shaped by the string's own
+//! motion (noise gated by the sawtooth's slip), loudest as the bow bites. Under tension the
+//! section plays tremolo as bowed strokes, each player on their own: every stroke starts with
+//! a bite (a fast rise and a noise burst), then relaxes until the bow turns; players' stroke
+//! rates drift apart, so it shimmers as a section rather than pumping like an LFO. Through a
+//! small body (a few irregular resonances, different per side, like different instruments).
+//!
+//! Chords live in three banks: `set_chord` moves the new chord in over ~0.5 s (a bow change)
+//! in a free bank while the old one fades out (a bank still sounding is first faded out
+//! quickly, so nothing ever jumps). When the section enters from silence it swells in (a
+//! crescendo over ~1.6 s into the phrase), and every held chord eases back a little after
+//! its peak (the bow slowing). `set_level` glides slowly; `set_tension` brings the tremolo
+//! and widens the tuning into a queasy cluster.
 //!
 //! Real time: no heap at all; per-sample processing; everything allocated in `new`.
 
@@ -24,19 +33,85 @@ const OUT_GAIN: f32 = 0.075;
 /// Chord crossfade time (s) and the quick fade used to free a still-sounding bank.
 const XFADE_S: f32 = 0.5;
 const QUICK_S: f32 = 0.03;
+/// The entrance from silence: a crescendo this long (s).
+const SWELL_S: f32 = 1.6;
+/// After its peak a held chord eases back to this share of its level...
+const SETTLE_TO: f32 = 0.8;
+/// ...with this time constant (s).
+const SETTLE_S: f32 = 2.5;
+/// Vibrato: rate range (Hz), depth range (cents) and how long after the bow starts it is full.
+const VIB_HZ: (f32, f32) = (4.8, 6.2);
+const VIB_CENTS: (f32, f32) = (5.0, 11.0);
+const VIB_ONSET_S: f32 = 0.45;
+/// Bow noise: its level under a sustained stroke and at the bite of a stroke.
+const BOW_NOISE: f32 = 0.06;
+const BOW_BITE: f32 = 1.0;
+/// Share of a tremolo stroke spent biting (rising), then relaxing until the bow turns.
+const STROKE_BITE: f32 = 0.14;
+/// Body resonances per side (Hz, Q, gain): a few irregular peaks like wooden instruments.
+const BODY: [[(f32, f32, f32); 4]; 2] = [
+    [
+        (285.0, 2.5, 0.3),
+        (455.0, 2.0, 0.35),
+        (1050.0, 1.8, 0.18),
+        (2700.0, 1.4, 0.16),
+    ],
+    [
+        (300.0, 2.5, 0.3),
+        (520.0, 2.0, 0.3),
+        (1200.0, 1.8, 0.2),
+        (3050.0, 1.4, 0.14),
+    ],
+];
+
+/// Per-player state of a chord note.
+#[derive(Clone, Copy, Debug)]
+struct Player {
+    ph: f32,
+    /// Slow pitch wander (phase, rate in turns per sample).
+    wander: f32,
+    wander_rate: f32,
+    /// Vibrato (phase, rate in turns per sample, depth in cents).
+    vib: f32,
+    vib_rate: f32,
+    vib_cents: f32,
+    /// Tremolo stroke (phase 0..1 per stroke, rate in strokes per sample at tremolo rate 1).
+    stroke: f32,
+    stroke_scale: f32,
+    /// One-pole state of the bow noise.
+    hiss: f32,
+}
+
+impl Player {
+    const IDLE: Player = Player {
+        ph: 0.0,
+        wander: 0.0,
+        wander_rate: 0.0,
+        vib: 0.0,
+        vib_rate: 0.0,
+        vib_cents: 0.0,
+        stroke: 0.0,
+        stroke_scale: 1.0,
+        hiss: 0.0,
+    };
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Bank {
     notes: [u8; MAX_NOTES],
+    /// The notes' frequencies (Hz).
+    hz: [f32; MAX_NOTES],
     count: usize,
-    /// Oscillator phases, and per-player pitch wander: a slow LFO (phase, rate in turns per
-    /// sample) so each player drifts by a few cents on its own.
-    ph: [[f32; SECTION]; MAX_NOTES],
-    wander: [[f32; SECTION]; MAX_NOTES],
-    wander_rate: [[f32; SECTION]; MAX_NOTES],
+    players: [[Player; SECTION]; MAX_NOTES],
     gain: f32,
     target: f32,
     step: f32,
+    /// The entrance is a swell (crescendo shape) rather than a crossfade.
+    swell: bool,
+    /// Eases from 1 toward `SETTLE_TO` once the chord has peaked.
+    settle: f32,
+    /// Seconds since the notes started (vibrato and bite onsets), capped.
+    age: f32,
     /// A chord waiting for this bank to fade out first.
     pending: [u8; MAX_NOTES],
     pending_count: usize,
@@ -46,20 +121,22 @@ struct Bank {
 impl Bank {
     const EMPTY: Bank = Bank {
         notes: [0; MAX_NOTES],
+        hz: [0.0; MAX_NOTES],
         count: 0,
-        ph: [[0.0; SECTION]; MAX_NOTES],
-        wander: [[0.0; SECTION]; MAX_NOTES],
-        wander_rate: [[0.0; SECTION]; MAX_NOTES],
+        players: [[Player::IDLE; SECTION]; MAX_NOTES],
         gain: 0.0,
         target: 0.0,
         step: 0.0,
+        swell: false,
+        settle: 1.0,
+        age: 0.0,
         pending: [0; MAX_NOTES],
         pending_count: 0,
         has_pending: false,
     };
 }
 
-/// Sustained strings pad. See the module docs.
+/// The strings section. See the module docs.
 pub struct Pad {
     sr: f32,
     rng: Rng,
@@ -68,18 +145,38 @@ pub struct Pad {
     current: usize,
     level: Smooth,
     tension: Smooth,
-    trem_ph: f32,
     lp: [Lowpass; 2],
-    body: [Bandpass; 2],
-    air: [Bandpass; 2],
+    body: [[Bandpass; 4]; 2],
     dc: [DcBlock; 2],
     lp_at: f32,
+    settle_k: f32,
+    hiss_a: f32,
 }
 
 /// Depth of each player's slow pitch wander (cents).
 const WANDER_CENTS: f32 = 3.0;
 /// Per-player detune in cents at zero tension (left, right, centre).
 const DETUNE: [f32; SECTION] = [-6.0, 5.0, 0.8];
+
+/// 2^(cents/1200) for the small offsets players make (|cents| < 100): a quadratic is exact to
+/// a few thousandths of a cent and much cheaper than `exp2` per player per sample.
+#[inline]
+fn cents_ratio(cents: f32) -> f32 {
+    let x = cents * (core::f32::consts::LN_2 / 1200.0);
+    1.0 + x * (1.0 + 0.5 * x)
+}
+
+/// A tremolo stroke's loudness over its phase 0..1: the bite rises fast, then the bow relaxes
+/// until it turns.
+#[inline]
+fn stroke_shape(ph: f32) -> f32 {
+    if ph < STROKE_BITE {
+        let x = ph / STROKE_BITE;
+        0.35 + 0.65 * x * x * (3.0 - 2.0 * x)
+    } else {
+        1.0 - 0.3 * (ph - STROKE_BITE) / (1.0 - STROKE_BITE)
+    }
+}
 
 impl Pad {
     pub fn new(sample_rate: f32) -> Self {
@@ -91,12 +188,12 @@ impl Pad {
             current: 0,
             level: Smooth::new(sr, 0.4, 0.0),
             tension: Smooth::new(sr, 0.5, 0.0),
-            trem_ph: 0.0,
             lp: [lowpass(sr, 2200.0, 0.55), lowpass(sr, 2200.0, 0.55)],
-            body: [bandpass(sr, 450.0, 1.2), bandpass(sr, 470.0, 1.2)],
-            air: [bandpass(sr, 2800.0, 1.0), bandpass(sr, 3000.0, 1.0)],
+            body: BODY.map(|side| side.map(|(hz, q, _)| bandpass(sr, hz, q))),
             dc: [DcBlock::new(sr, 12.0), DcBlock::new(sr, 12.0)],
             lp_at: -1.0,
+            settle_k: 1.0 - (-1.0 / (SETTLE_S * sr)).exp(),
+            hiss_a: super::common::OnePole::new(sr, 5000.0).a,
         };
         p.reset();
         p
@@ -108,18 +205,18 @@ impl Pad {
         self.current = 0;
         self.level.set_now(0.0);
         self.tension.set_now(0.0);
-        self.trem_ph = 0.0;
         for k in 0..2 {
             self.lp[k].reset();
-            self.body[k].reset();
-            self.air[k].reset();
+            for b in &mut self.body[k] {
+                b.reset();
+            }
             self.dc[k].reset();
         }
         self.lp_at = -1.0;
     }
 
     /// Up to 6 notes (extra notes are ignored); crossfades from the previous chord. An empty
-    /// slice fades the pad out.
+    /// slice fades the section out (the bows lift).
     pub fn set_chord(&mut self, notes: &[u8]) {
         let count = notes.len().min(MAX_NOTES);
         let mut new = [0u8; MAX_NOTES];
@@ -135,6 +232,11 @@ impl Pad {
         {
             return;
         }
+        // From silence (nothing sounding or on its way in): the section swells in.
+        let silent = self
+            .banks
+            .iter()
+            .all(|b| b.gain <= 0.0 && (b.target <= 0.0 || b.has_pending));
         let xf_step = 1.0 / (XFADE_S * self.sr);
         // Fade every bank out; the new chord goes into the quietest one.
         for b in self.banks.iter_mut() {
@@ -156,6 +258,7 @@ impl Pad {
         b.pending = new;
         b.pending_count = count;
         b.has_pending = true;
+        b.swell = silent;
         if b.gain > 0.0 {
             // Still audible: fade it out quickly before the notes change.
             b.step = 1.0 / (QUICK_S * self.sr);
@@ -169,20 +272,40 @@ impl Pad {
         }
     }
 
-    /// 0..1: bowed amplitude tremolo (6-8 Hz) and wider cluster detune as tension rises.
+    /// 0..1: bowed tremolo (6-8 strokes a second) and a wider cluster as tension rises.
     pub fn set_tension(&mut self, tension: f32) {
         if tension.is_finite() {
             self.tension.target = tension.clamp(0.0, 1.0);
         }
     }
 
-    /// ADDS the pad (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
+    /// ADDS the section (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let sr = self.sr;
+        let inv_sr = 1.0 / sr;
         for i in 0..n {
             let level = self.level.tick();
             let tension = self.tension.tick();
+            if !self
+                .banks
+                .iter()
+                .any(|b| b.gain > 0.0 || b.has_pending || b.target > 0.0)
+            {
+                // Nothing bowed: only the filters' tails remain.
+                let mut out = [0.0f32; 2];
+                for c in 0..2 {
+                    let x = self.lp[c].tick(0.0);
+                    let mut y = x;
+                    for (band, &(_, q, g)) in self.body[c].iter_mut().zip(BODY[c].iter()) {
+                        y += g / q * band.tick(x);
+                    }
+                    out[c] = safety(self.dc[c].tick(y));
+                }
+                l[i] += out[0];
+                r[i] += out[1];
+                continue;
+            }
             // Darker when soft, a little more open with tension.
             let cutoff = 1400.0 + 1800.0 * level + 1200.0 * tension;
             if (cutoff - self.lp_at).abs() > 10.0 {
@@ -192,10 +315,8 @@ impl Pad {
                 self.lp_at = cutoff;
             }
             let detune_scale = 1.0 + 3.5 * tension * tension;
-            let trem_rate = 6.0 + 2.0 * tension;
-            self.trem_ph = wrap01(self.trem_ph + trem_rate / sr);
-            let trem_depth = 0.45 * tension * tension;
-            let trem = 1.0 - trem_depth * (0.5 + 0.5 * sin_turns(self.trem_ph));
+            let trem_rate = (6.0 + 2.0 * tension) * inv_sr;
+            let trem_depth = 0.6 * tension * tension;
             let (mut sl, mut sr_) = (0.0f32, 0.0f32);
             for b in self.banks.iter_mut() {
                 // Gain ramps (linear, per sample).
@@ -209,35 +330,75 @@ impl Pad {
                     b.count = b.pending_count;
                     b.has_pending = false;
                     b.target = 1.0;
-                    b.step = 1.0 / (XFADE_S * sr);
+                    b.step = 1.0 / (if b.swell { SWELL_S } else { XFADE_S } * sr);
+                    b.settle = 1.0;
+                    b.age = 0.0;
                     for k in 0..b.count {
-                        for j in 0..SECTION {
-                            b.ph[k][j] = self.rng.f32();
-                            b.wander[k][j] = self.rng.f32();
-                            b.wander_rate[k][j] = self.rng.range(0.07, 0.23) / sr;
+                        b.hz[k] = midi_hz(b.notes[k] as f32);
+                        for pl in b.players[k].iter_mut() {
+                            pl.ph = self.rng.f32();
+                            pl.wander = self.rng.f32();
+                            pl.wander_rate = self.rng.range(0.07, 0.23) * inv_sr;
+                            pl.vib = self.rng.f32();
+                            pl.vib_rate = self.rng.range(VIB_HZ.0, VIB_HZ.1) * inv_sr;
+                            pl.vib_cents = self.rng.range(VIB_CENTS.0, VIB_CENTS.1);
+                            pl.stroke = self.rng.f32();
+                            pl.stroke_scale = self.rng.range(0.9, 1.1);
+                            pl.hiss = 0.0;
                         }
                     }
                 }
                 if b.gain <= 0.0 {
                     continue;
                 }
-                // Equal-power-ish fade shape.
-                let g = b.gain * b.gain * (3.0 - 2.0 * b.gain);
+                if b.age < 4.0 {
+                    b.age += inv_sr;
+                }
+                if b.gain >= b.target && b.target > 0.0 {
+                    b.settle += (SETTLE_TO - b.settle) * self.settle_k;
+                }
+                // Entrance: a swell grows like a crescendo (slow, then opening up); a bow
+                // change crossfades equal-power-ish.
+                let g = if b.swell && b.target > 0.0 {
+                    b.gain * b.gain
+                } else {
+                    b.gain * b.gain * (3.0 - 2.0 * b.gain)
+                } * b.settle;
+                let vib_on = (b.age / VIB_ONSET_S).min(1.0);
+                // The bow bites as the notes start: a burst of rosin that settles.
+                let bite = BOW_BITE * (1.0 - (b.age * 6.0).min(1.0));
                 for k in 0..b.count {
-                    let base = b.notes[k] as f32;
+                    let f_note = b.hz[k];
                     // Higher notes a little softer (sections balance to the bass).
-                    let note_gain = 1.0 - 0.006 * (base - 48.0).max(0.0);
-                    for j in 0..SECTION {
-                        // Slow, independent pitch wander per player (a few cents).
-                        let w = &mut b.wander[k][j];
-                        *w = wrap01(*w + b.wander_rate[k][j]);
-                        let cents = DETUNE[j] * detune_scale + WANDER_CENTS * sin_turns(*w);
-                        let f = midi_hz(base + cents * 0.01);
-                        let dt = (f / sr).min(0.45);
-                        let ph = &mut b.ph[k][j];
-                        let s = saw_blep(*ph, dt);
-                        *ph = wrap01(*ph + dt);
-                        let s = s * g * note_gain;
+                    let note_gain = 1.0 - 0.006 * (b.notes[k] as f32 - 48.0).max(0.0);
+                    for (j, pl) in b.players[k].iter_mut().enumerate() {
+                        pl.wander = wrap01(pl.wander + pl.wander_rate);
+                        pl.vib = wrap01(pl.vib + pl.vib_rate);
+                        let cents = DETUNE[j] * detune_scale
+                            + WANDER_CENTS * sin_turns(pl.wander)
+                            + pl.vib_cents * vib_on * sin_turns(pl.vib);
+                        let dt = (f_note * cents_ratio(cents) * inv_sr).min(0.45);
+                        let saw = saw_blep(pl.ph, dt);
+                        pl.ph = wrap01(pl.ph + dt);
+                        // Tremolo: this player's own strokes.
+                        let mut stroke_gain = 1.0;
+                        let mut stroke_bite = 0.0;
+                        if trem_depth > 0.0 {
+                            pl.stroke += trem_rate * pl.stroke_scale;
+                            if pl.stroke >= 1.0 {
+                                pl.stroke -= 1.0;
+                            }
+                            stroke_gain = 1.0 - trem_depth + trem_depth * stroke_shape(pl.stroke);
+                            if pl.stroke < STROKE_BITE {
+                                stroke_bite = trem_depth * (1.0 - pl.stroke / STROKE_BITE);
+                            }
+                        }
+                        // Bow noise: hiss gated by the string's slip (the saw's fast edge end).
+                        let noise = self.rng.bipolar();
+                        pl.hiss += self.hiss_a * (noise - pl.hiss);
+                        let slip = 0.55 + 0.45 * saw;
+                        let hiss = pl.hiss * slip * (BOW_NOISE + bite + 0.6 * stroke_bite);
+                        let s = (saw + hiss) * stroke_gain * g * note_gain;
                         match j {
                             0 => sl += s,
                             1 => sr_ += s,
@@ -249,12 +410,15 @@ impl Pad {
                     }
                 }
             }
-            let amp = level * trem * OUT_GAIN;
+            let amp = level * OUT_GAIN;
             let mut out = [sl * amp, sr_ * amp];
             for c in 0..2 {
                 let x = self.lp[c].tick(out[c]);
-                let x = x + 0.35 * self.body[c].tick(x) / 1.2 + 0.15 * self.air[c].tick(x);
-                out[c] = safety(self.dc[c].tick(x));
+                let mut y = x;
+                for (band, &(_, q, g)) in self.body[c].iter_mut().zip(BODY[c].iter()) {
+                    y += g / q * band.tick(x);
+                }
+                out[c] = safety(self.dc[c].tick(y));
             }
             l[i] += out[0];
             r[i] += out[1];
@@ -417,5 +581,82 @@ mod tests {
         p.set_level(0.0);
         let (l, _) = play(&mut p, &[64], 44100 * 8);
         assert!(l[l.len() - 2000..].iter().all(|v| *v == 0.0));
+    }
+
+    fn window_rms(x: &[f32], sr: f32, from_s: f32, len_s: f32) -> f32 {
+        let a = (from_s * sr) as usize;
+        let b = a + (len_s * sr) as usize;
+        rms(&x[a..b])
+    }
+
+    #[test]
+    fn pad_enters_with_a_swell() {
+        let sr = 48000.0;
+        let mut p = Pad::new(sr);
+        p.level.set_now(0.8);
+        p.set_level(0.8);
+        p.set_chord(&[50, 53, 57, 60]);
+        let (l, _) = play(&mut p, &[64], (sr * 3.0) as usize);
+        let w = |t: f32| window_rms(&l, sr, t, 0.2);
+        let (a, b, c, d) = (w(0.2), w(0.7), w(1.2), w(2.2));
+        assert!(
+            a < b && b < c && c <= d * 1.05,
+            "no crescendo: {a} {b} {c} {d}"
+        );
+        assert!(a < d * 0.25, "the entrance is not soft: {a} vs {d}");
+        // A chord change while playing is a bow change: full again within ~0.6 s.
+        p.set_chord(&[48, 51, 55, 58]);
+        let (l, _) = play(&mut p, &[64], (sr * 1.0) as usize);
+        let after = window_rms(&l, sr, 0.7, 0.2);
+        assert!(after > d * 0.6, "bow change too slow: {after} vs {d}");
+    }
+
+    #[test]
+    fn pad_bow_bites_with_noise() {
+        // The start of a note has more rosin (power above 3 kHz) than its sustain.
+        let sr = 48000.0;
+        let mut p = Pad::new(sr);
+        p.level.set_now(1.0);
+        p.set_level(1.0);
+        p.set_chord(&[45]);
+        let (l, _) = play(&mut p, &[64], (sr * 3.0) as usize);
+        let at = |t: f32| {
+            let a = (t * sr) as usize;
+            power_fraction_above(&l[a..a + 4096], sr, 3000.0)
+        };
+        let (bite, sustain) = (at(0.0), at(2.5));
+        assert!(bite > sustain * 1.5, "bite {bite} vs sustain {sustain}");
+        assert!(sustain > 0.0, "no bow noise at all");
+    }
+
+    #[test]
+    fn pad_tremolo_is_bowed_under_tension_only() {
+        let sr = 48000.0;
+        let fluctuation = |tension: f32| {
+            let mut p = Pad::new(sr);
+            p.level.set_now(0.8);
+            p.set_level(0.8);
+            p.tension.set_now(tension);
+            p.set_tension(tension);
+            p.set_chord(&[50]);
+            let (l, _) = play(&mut p, &[64], (sr * 4.0) as usize);
+            // 20 ms RMS envelope over the last two seconds, less its 140 ms moving average
+            // (the slow beating of the detuned desks): the fast, stroke-rate fluctuation.
+            let env: Vec<f32> = (0..100)
+                .map(|k| window_rms(&l, sr, 1.9 + k as f32 * 0.02, 0.02))
+                .collect();
+            let mean = env.iter().sum::<f32>() / env.len() as f32;
+            let fast: f32 = (3..env.len() - 3)
+                .map(|k| {
+                    let avg = env[k - 3..=k + 3].iter().sum::<f32>() / 7.0;
+                    (env[k] - avg).powi(2)
+                })
+                .sum::<f32>()
+                / (env.len() - 6) as f32;
+            fast.sqrt() / mean
+        };
+        let (calm, tense) = (fluctuation(0.0), fluctuation(1.0));
+        assert!(tense > 0.05, "no tremolo under tension: {tense}");
+        assert!(calm < tense * 0.6, "calm strings pump: {calm} vs {tense}");
     }
 }
