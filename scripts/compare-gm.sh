@@ -77,10 +77,11 @@ def events(trk):
         yield t, ev
 
 allev = [e for trk in tracks for e in events(trk)]
-stems = {"bass": 0, "keys": 1, "lead": 2, "pad": 3, "drums": 9}
-for name, ch in stems.items():
+# The keys stem is the Rhodes (channel 2) and the grand (channel 5) together.
+stems = {"bass": (0,), "keys": (1, 4), "lead": (2,), "pad": (3,), "drums": (9,)}
+for name, chs in stems.items():
     keep = sorted((e for e in allev if e[1][0] == 0xFF and e[1][1] != 0x2F
-                   or (e[1][0] < 0xF0 and e[1][0] & 0x0F == ch)), key=lambda e: e[0])
+                   or (e[1][0] < 0xF0 and e[1][0] & 0x0F in chs)), key=lambda e: e[0])
     body, last = b"", 0
     for t, ev in keep:
         body += enc(t - last) + ev; last = t
