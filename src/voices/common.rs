@@ -398,6 +398,42 @@ impl Level {
     }
 }
 
+/// What the keyboards' voice stealing needs to know of one voice.
+pub trait KeySlot {
+    fn sounding(&self) -> bool;
+    fn note(&self) -> u8;
+    /// The key is still down.
+    fn held(&self) -> bool;
+    fn loudness(&self) -> f32;
+    /// When it was struck (a counter; higher is newer).
+    fn struck(&self) -> u64;
+}
+
+/// The voice a new strike of `note` takes: the same key if it still sounds (a restrike), else a
+/// free voice, else the quietest released one, else the oldest.
+pub fn pick_key_slot<S: KeySlot>(voices: &[S], note: u8) -> usize {
+    if let Some(i) = voices.iter().position(|v| v.sounding() && v.note() == note) {
+        return i;
+    }
+    if let Some(i) = voices.iter().position(|v| !v.sounding()) {
+        return i;
+    }
+    let released = (0..voices.len())
+        .filter(|&i| !voices[i].held())
+        .min_by(|&a, &b| {
+            voices[a]
+                .loudness()
+                .partial_cmp(&voices[b].loudness())
+                .unwrap_or(core::cmp::Ordering::Equal)
+        });
+    if let Some(i) = released {
+        return i;
+    }
+    (0..voices.len())
+        .min_by_key(|&i| voices[i].struck())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 pub(crate) mod testutil {
     //! Helpers shared by the instrument tests.

@@ -12,7 +12,9 @@
 //! 12 voices; a stolen voice is finished by a 5 ms faded copy of itself, so stealing never
 //! clicks. All memory is inline (no heap at all), nothing allocates after `new`.
 
-use super::common::{pan_gains, safety, sin_turns, wrap01, DcBlock, Smooth};
+use super::common::{
+    pan_gains, pick_key_slot, safety, sin_turns, wrap01, DcBlock, KeySlot, Smooth,
+};
 use crate::dsp::util::{flush, midi_hz};
 use crate::dsp::Rng;
 
@@ -78,6 +80,24 @@ struct Voice {
     fade_step: f32,
     /// Keeps the thunk's filtered-noise loudness independent of the sample rate.
     nscale: f32,
+}
+
+impl KeySlot for Voice {
+    fn sounding(&self) -> bool {
+        self.active
+    }
+    fn note(&self) -> u8 {
+        self.note
+    }
+    fn held(&self) -> bool {
+        self.held
+    }
+    fn loudness(&self) -> f32 {
+        Voice::loudness(self)
+    }
+    fn struck(&self) -> u64 {
+        self.age
+    }
 }
 
 impl Voice {
@@ -253,7 +273,7 @@ impl Keys {
         }
         // Slot: the same key if it still sounds, else a free voice, else the quietest
         // released one, else the oldest.
-        let slot = self.pick_slot(note);
+        let slot = pick_key_slot(&self.voices, note);
         if self.voices[slot].active {
             let mut g = self.voices[slot];
             g.fade_step = 1.0 / (0.005 * self.sr);
@@ -312,28 +332,6 @@ impl Keys {
         v.fade = 1.0;
         v.fade_step = 0.0;
         v.nscale = (sr / 44100.0).sqrt();
-    }
-
-    fn pick_slot(&self, note: u8) -> usize {
-        // Re-striking a key that still sounds reuses its tine (the old strike fades out).
-        if let Some(i) = self.voices.iter().position(|v| v.active && v.note == note) {
-            return i;
-        }
-        if let Some(i) = self.voices.iter().position(|v| !v.active) {
-            return i;
-        }
-        let released = (0..VOICES)
-            .filter(|&i| !self.voices[i].held)
-            .min_by(|&a, &b| {
-                self.voices[a]
-                    .loudness()
-                    .partial_cmp(&self.voices[b].loudness())
-                    .unwrap_or(core::cmp::Ordering::Equal)
-            });
-        if let Some(i) = released {
-            return i;
-        }
-        (0..VOICES).min_by_key(|&i| self.voices[i].age).unwrap_or(0)
     }
 
     /// Damper on: release over ~150-300 ms.

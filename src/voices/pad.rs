@@ -279,6 +279,21 @@ impl Pad {
         }
     }
 
+    /// The section's output stage, per side: the tone lowpass, the body's resonances, DC
+    /// block and safety. Fed zeros once nothing is bowed, so the tails ring out the same way.
+    fn finish(&mut self, input: [f32; 2]) -> [f32; 2] {
+        let mut out = [0.0f32; 2];
+        for c in 0..2 {
+            let x = self.lp[c].tick(input[c]);
+            let mut y = x;
+            for (band, &(_, q, g)) in self.body[c].iter_mut().zip(BODY[c].iter()) {
+                y += g / q * band.tick(x);
+            }
+            out[c] = safety(self.dc[c].tick(y));
+        }
+        out
+    }
+
     /// ADDS the section (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
@@ -293,15 +308,7 @@ impl Pad {
                 .any(|b| b.gain > 0.0 || b.has_pending || b.target > 0.0)
             {
                 // Nothing bowed: only the filters' tails remain.
-                let mut out = [0.0f32; 2];
-                for c in 0..2 {
-                    let x = self.lp[c].tick(0.0);
-                    let mut y = x;
-                    for (band, &(_, q, g)) in self.body[c].iter_mut().zip(BODY[c].iter()) {
-                        y += g / q * band.tick(x);
-                    }
-                    out[c] = safety(self.dc[c].tick(y));
-                }
+                let out = self.finish([0.0, 0.0]);
                 l[i] += out[0];
                 r[i] += out[1];
                 continue;
@@ -411,15 +418,7 @@ impl Pad {
                 }
             }
             let amp = level * OUT_GAIN;
-            let mut out = [sl * amp, sr_ * amp];
-            for c in 0..2 {
-                let x = self.lp[c].tick(out[c]);
-                let mut y = x;
-                for (band, &(_, q, g)) in self.body[c].iter_mut().zip(BODY[c].iter()) {
-                    y += g / q * band.tick(x);
-                }
-                out[c] = safety(self.dc[c].tick(y));
-            }
+            let out = self.finish([sl * amp, sr_ * amp]);
             l[i] += out[0];
             r[i] += out[1];
         }

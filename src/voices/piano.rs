@@ -14,7 +14,9 @@
 //! Audio thread: 12 voices plus 12 fading copies for stealing, all inline (no heap); the
 //! phasor banks are flat arrays the compiler vectorises. Idle voices cost nothing.
 
-use super::common::{bandpass, pan_gains, safety, Bandpass, DcBlock, OnePole, Smooth};
+use super::common::{
+    bandpass, pan_gains, pick_key_slot, safety, Bandpass, DcBlock, KeySlot, OnePole, Smooth,
+};
 use crate::dsp::util::{flush, midi_hz};
 use crate::dsp::Rng;
 
@@ -71,6 +73,24 @@ struct Voice {
     fade: f32,
     fade_step: f32,
     check: u32,
+}
+
+impl KeySlot for Voice {
+    fn sounding(&self) -> bool {
+        self.active
+    }
+    fn note(&self) -> u8 {
+        self.note
+    }
+    fn held(&self) -> bool {
+        self.held
+    }
+    fn loudness(&self) -> f32 {
+        self.energy()
+    }
+    fn struck(&self) -> u64 {
+        self.age
+    }
 }
 
 impl Voice {
@@ -219,15 +239,6 @@ impl Piano {
         }
     }
 
-    /// Whether any string still sounds (for tests and the engine's idle check).
-    pub fn is_silent(&self) -> bool {
-        !self
-            .voices
-            .iter()
-            .chain(self.ghosts.iter())
-            .any(|v| v.active)
-    }
-
     /// Strike `note` (21..=108) at `velocity` 0..1; velocity 0 is a key release.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
         let note = note.clamp(LOWEST_NOTE, HIGHEST_NOTE);
@@ -240,7 +251,7 @@ impl Piano {
             self.note_off(note);
             return;
         }
-        let slot = self.pick_slot(note);
+        let slot = pick_key_slot(&self.voices, note);
         if self.voices[slot].active {
             let mut g = self.voices[slot];
             g.fade_step = 1.0 / (0.005 * self.sr);
@@ -333,28 +344,6 @@ impl Piano {
         v.fade = 1.0;
         v.fade_step = 0.0;
         v.check = 0;
-    }
-
-    fn pick_slot(&self, note: u8) -> usize {
-        // A key struck again while it sounds restrikes the same strings.
-        if let Some(i) = self.voices.iter().position(|v| v.active && v.note == note) {
-            return i;
-        }
-        if let Some(i) = self.voices.iter().position(|v| !v.active) {
-            return i;
-        }
-        let released = (0..VOICES)
-            .filter(|&i| !self.voices[i].held)
-            .min_by(|&a, &b| {
-                self.voices[a]
-                    .energy()
-                    .partial_cmp(&self.voices[b].energy())
-                    .unwrap_or(core::cmp::Ordering::Equal)
-            });
-        if let Some(i) = released {
-            return i;
-        }
-        (0..VOICES).min_by_key(|&i| self.voices[i].age).unwrap_or(0)
     }
 
     /// The key lifts: its damper falls (unless the pedal holds it off or it has none).
