@@ -14,8 +14,8 @@
 //! preallocated state.
 
 use super::common::{
-    bandpass, lowpass, pan_gains, safety, Bandpass, DcBlock, DelayLine, Level, Lowpass, OnePole,
-    Smooth,
+    bandpass, lowpass, pan_gains, safety, unit_velocity, Bandpass, DcBlock, DelayLine, Level,
+    Lowpass, OnePole, Smooth,
 };
 use crate::dsp::util::{flush, midi_hz};
 use crate::dsp::Rng;
@@ -415,11 +415,7 @@ impl UprightBass {
     /// quickly (finger lifts) while the new one starts in the other voice.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
         let note = note.clamp(LOWEST_NOTE, HIGHEST_NOTE);
-        let vel = if velocity.is_finite() {
-            velocity.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let vel = unit_velocity(velocity);
         self.voices[self.current].steal();
         let next = 1 - self.current;
         // The other voice may still hold a (stolen) tail; prefer the quieter one.

@@ -299,6 +299,15 @@ impl Mode {
     }
 }
 
+/// A note's velocity as 0..1: NaN and infinities count as 0 (a release), the rest is clamped.
+pub fn unit_velocity(velocity: f32) -> f32 {
+    if velocity.is_finite() {
+        velocity.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
 /// sin(2 pi t) for t in turns (any real), max error about 1e-6.
 #[inline]
 pub fn sin_turns(t: f32) -> f32 {

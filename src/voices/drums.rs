@@ -19,8 +19,8 @@
 //! events take effect at the next `render`.
 
 use super::common::{
-    bandpass, highpass, lowpass, pan_gains, safety, sin_turns, wrap01, Bandpass, DcBlock, Highpass,
-    Lowpass, Mode, OnePole, Smooth,
+    bandpass, highpass, lowpass, pan_gains, safety, sin_turns, unit_velocity, wrap01, Bandpass,
+    DcBlock, Highpass, Lowpass, Mode, OnePole, Smooth,
 };
 use crate::dsp::util::flush;
 use crate::dsp::Rng;
@@ -442,11 +442,7 @@ impl Drums {
 
     /// Strike `hit` at `velocity` 0..1 (takes effect at the start of the next `render`).
     pub fn hit(&mut self, hit: DrumHit, velocity: f32) {
-        let v = if velocity.is_finite() {
-            velocity.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let v = unit_velocity(velocity);
         if v <= 0.0 {
             return;
         }

@@ -13,7 +13,7 @@
 //! clicks. All memory is inline (no heap at all), nothing allocates after `new`.
 
 use super::common::{
-    pan_gains, pick_key_slot, safety, sin_turns, wrap01, DcBlock, KeySlot, Smooth,
+    pan_gains, pick_key_slot, safety, sin_turns, unit_velocity, wrap01, DcBlock, KeySlot, Smooth,
 };
 use crate::dsp::util::{flush, midi_hz};
 use crate::dsp::Rng;
@@ -262,11 +262,7 @@ impl Keys {
     /// Strike `note` (36..=96) at `velocity` 0..1.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
         let note = note.clamp(LOWEST_NOTE, HIGHEST_NOTE);
-        let vel = if velocity.is_finite() {
-            velocity.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let vel = unit_velocity(velocity);
         if vel <= 0.0 {
             self.note_off(note);
             return;

@@ -15,8 +15,8 @@
 //! Real time: no heap at all; per-sample processing; everything allocated in `new`.
 
 use super::common::{
-    bandpass, highpass, lowpass, safety, saw_blep, sin_turns, wrap01, Bandpass, DcBlock, Highpass,
-    Lowpass, OnePole, Smooth,
+    bandpass, highpass, lowpass, safety, saw_blep, sin_turns, unit_velocity, wrap01, Bandpass,
+    DcBlock, Highpass, Lowpass, OnePole, Smooth,
 };
 use crate::dsp::util::{flush, midi_hz};
 use crate::dsp::Rng;
@@ -198,11 +198,7 @@ impl Lead {
     /// Start `note` at `velocity` 0..1. While a note sounds this is a tongued legato step
     /// (short glide, small articulation dip); from silence it is a fresh attack with a scoop.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
-        let vel = if velocity.is_finite() {
-            velocity.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let vel = unit_velocity(velocity);
         if vel <= 0.0 {
             self.note_off();
             return;

@@ -15,7 +15,8 @@
 //! phasor banks are flat arrays the compiler vectorises. Idle voices cost nothing.
 
 use super::common::{
-    bandpass, pan_gains, pick_key_slot, safety, Bandpass, DcBlock, KeySlot, OnePole, Smooth,
+    bandpass, pan_gains, pick_key_slot, safety, unit_velocity, Bandpass, DcBlock, KeySlot, OnePole,
+    Smooth,
 };
 use crate::dsp::util::{flush, midi_hz};
 use crate::dsp::Rng;
@@ -242,11 +243,7 @@ impl Piano {
     /// Strike `note` (21..=108) at `velocity` 0..1; velocity 0 is a key release.
     pub fn note_on(&mut self, note: u8, velocity: f32) {
         let note = note.clamp(LOWEST_NOTE, HIGHEST_NOTE);
-        let vel = if velocity.is_finite() {
-            velocity.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let vel = unit_velocity(velocity);
         if vel <= 0.0 {
             self.note_off(note);
             return;
