@@ -28,7 +28,7 @@ use crate::dsp::Rng;
 const SEED: u64 = 0xD2D2_0003;
 /// Construction-time seed for the (fixed) cymbal mode tables.
 const TABLE_SEED: u64 = 0x00C1_ABA1;
-const OUT_GAIN: f32 = 1.0;
+const OUT_GAIN: f32 = 0.8;
 /// Noise drive into the narrow cymbal modes (they have huge gain for noise: keep it tiny).
 const WASH_DRIVE: f32 = 0.018;
 const RIDE_MODES: usize = 96;
@@ -36,11 +36,14 @@ const RIDE_MODES: usize = 96;
 const RIDE_AM_HZ: f32 = 70.0;
 const RIDE_AM_DEPTH: f32 = 9.0;
 const CRASH_MODES: usize = 40;
+/// Enough hat modes to make a cluster, not a few whistling lines (6 read as tones at
+/// 4.5/6/9.5 kHz on the spectrogram).
+const HAT_MODES: usize = 12;
 // Per-part mix levels.
 const KICK_GAIN: f32 = 0.5;
 const SNARE_GAIN: f32 = 1.0;
-const RIDE_GAIN: f32 = 0.2;
-const HAT_GAIN: f32 = 1.0;
+const RIDE_GAIN: f32 = 0.14;
+const HAT_GAIN: f32 = 0.8;
 const CRASH_GAIN: f32 = 0.8;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -242,7 +245,7 @@ pub struct Drums {
     /// the plate's nonlinear mode coupling does).
     ride_am: OnePole,
     // --- hat ---
-    hat: ModeBank<6>,
+    hat: ModeBank<HAT_MODES>,
     hat_strike: f32,
     hat_noise: Env,
     hat_chick: Env,
@@ -281,11 +284,11 @@ impl Drums {
             },
             &mut trng,
         );
-        let hat = cymbal_bank::<6>(
+        let hat = cymbal_bank::<HAT_MODES>(
             sr,
             CymbalSpec {
-                lo: 3100.0,
-                hi: 9800.0,
+                lo: 3000.0,
+                hi: 11000.0,
                 t60_lo: 0.12,
                 t60_hi: 0.07,
                 strike_hz: 6000.0,
@@ -322,7 +325,7 @@ impl Drums {
             tap_body: Env::default(),
             snare_body: [Mode::new(sr, 188.0, 0.22), Mode::new(sr, 331.0, 0.14)],
             wires_hp: highpass(sr, 1900.0, 0.7),
-            wires_lp: lowpass(sr, 6800.0, 0.6),
+            wires_lp: lowpass(sr, 6000.0, 0.6),
             sweep_env_t: 1.0,
             sweep_len: 0.5,
             sweep_amp: 0.0,
@@ -343,7 +346,7 @@ impl Drums {
             ride_wash: Env::default(),
             ride_ping: Env::default(),
             ride_ping_bp: bandpass(sr, 4800.0, 1.2),
-            ride_wash_bp: bandpass(sr, 5500.0, 0.8),
+            ride_wash_bp: bandpass(sr, 4500.0, 0.8),
             ride_hp: highpass(sr, 250.0, 0.6),
             ride_am: OnePole::new(sr, RIDE_AM_HZ),
             hat,
@@ -566,7 +569,7 @@ impl Drums {
                 let grain = (0.55 + 2.2 * g).clamp(0.15, 1.4);
                 let env = self.sweep_amp * shape * shape * lift * grain;
                 self.sweep_env_t += 1.0 / (self.sweep_len * sr);
-                let ctr = 1900.0 + 1300.0 * sin_turns(0.5 * t);
+                let ctr = 1700.0 + 1200.0 * sin_turns(0.5 * t);
                 if (ctr - self.sweep_at).abs() > 20.0 {
                     self.sweep_bp.set(ctr, 0.8);
                     self.sweep_at = ctr;
@@ -608,7 +611,7 @@ impl Drums {
             let wires = self
                 .wires_lp
                 .tick(self.wires_hp.tick(wires_in * ns + 0.4 * body));
-            let mut snare = wires + 0.55 * body + sweep + swirl;
+            let mut snare = wires + 0.65 * body + sweep + swirl;
 
             // ---------------- cross-stick ----------------
             let xs_in = self.xs_strike;
@@ -673,7 +676,7 @@ impl Drums {
             // (keeps the air below ~13 kHz so the level does not depend on the sample rate)
             let hnoise = self.hat_lp.tick(hnoise);
             let hat_wash = hn * 0.02 * self.rng.bipolar() * ns * k44;
-            let hat = self.hat.tick(hs, 0.0, hat_wash, &mut self.rng) * 0.25 + hnoise + chick;
+            let hat = self.hat.tick(hs, 0.0, hat_wash, &mut self.rng) * 0.12 + hnoise + chick;
 
             // ---------------- crash ----------------
             let ce = self.crash_wash.tick();

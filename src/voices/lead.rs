@@ -23,6 +23,12 @@ use crate::dsp::Rng;
 
 const SEED: u64 = 0x1EAD_0004;
 const OUT_GAIN: f32 = 0.9;
+
+/// The horn's top end: a tenor's bell carries little above ~6 kHz (a General MIDI tenor
+/// rolls off there too); the muted trumpet's buzz reaches higher.
+fn tone_corner(sax_to_trumpet: f32) -> f32 {
+    5800.0 + 2700.0 * sax_to_trumpet
+}
 const LOWEST_NOTE: f32 = 34.0;
 const HIGHEST_NOTE: f32 = 96.0;
 /// Growl: from this velocity up the player hums into the horn (throat flutter at
@@ -98,6 +104,9 @@ pub struct Lead {
     mute_hp: Highpass,
     mute_hp_at: f32,
     tone_lp: Lowpass,
+    /// Second stage: the bell's roll-off is steep (12 dB/octave left a comb to 12 kHz).
+    tone_lp2: Lowpass,
+    tone_lp_at: f32,
     dc: DcBlock,
     nscale: f32,
 }
@@ -146,7 +155,9 @@ impl Lead {
             air: bandpass(sr, 2800.0, 0.8),
             mute_hp: highpass(sr, 80.0, 0.7),
             mute_hp_at: -1.0,
-            tone_lp: lowpass(sr, 9000.0, 0.6),
+            tone_lp: lowpass(sr, tone_corner(0.0), 0.6),
+            tone_lp2: lowpass(sr, tone_corner(0.0), 0.6),
+            tone_lp_at: -1.0,
             dc: DcBlock::new(sr, 15.0),
             nscale: (sr / 44100.0).sqrt(),
         };
@@ -192,6 +203,8 @@ impl Lead {
         self.mute_hp.reset();
         self.mute_hp_at = -1.0;
         self.tone_lp.reset();
+        self.tone_lp2.reset();
+        self.tone_lp_at = -1.0;
         self.dc.reset();
     }
 
@@ -340,6 +353,12 @@ impl Lead {
                 self.mute_hp.set(hp, 0.7);
                 self.mute_hp_at = hp;
             }
+            let lp = tone_corner(c);
+            if (lp - self.tone_lp_at).abs() > 1.0 {
+                self.tone_lp.set(lp, 0.6);
+                self.tone_lp2.set(lp, 0.6);
+                self.tone_lp_at = lp;
+            }
             if !self.active {
                 // Keep the filters running down to their exact-zero gates.
                 let mut y = 0.0;
@@ -347,7 +366,10 @@ impl Lead {
                     y += self.formants[k].tick(0.0) * self.formant_gain[k];
                 }
                 y += self.air.tick(0.0);
-                let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * out_gain;
+                let y = self
+                    .dc
+                    .tick(self.tone_lp2.tick(self.tone_lp.tick(self.mute_hp.tick(y))))
+                    * out_gain;
                 let y = safety(y);
                 l[i] += y * core::f32::consts::FRAC_1_SQRT_2;
                 r[i] += y * core::f32::consts::FRAC_1_SQRT_2;
@@ -449,7 +471,10 @@ impl Lead {
                 y += self.formants[k].tick(x) * self.formant_gain[k];
             }
             y += self.air.tick(bn) * (0.5 - 0.3 * c);
-            let y = self.dc.tick(self.tone_lp.tick(self.mute_hp.tick(y))) * out_gain;
+            let y = self
+                .dc
+                .tick(self.tone_lp2.tick(self.tone_lp.tick(self.mute_hp.tick(y))))
+                * out_gain;
             let y = safety(y);
             l[i] += y * core::f32::consts::FRAC_1_SQRT_2;
             r[i] += y * core::f32::consts::FRAC_1_SQRT_2;
