@@ -2,7 +2,8 @@
 # Look and listen: renders a scene twice, the band (its stems) and the band's own MIDI through
 # the General MIDI soundfont FluidR3 (Debian fluidsynth + fluid-soundfont-gm, one channel at a
 # time), and puts a spectrogram of each instrument side by side in one PNG, with loudness and
-# a rough pitch per stem printed (sox). Nothing is downloaded; scripts/install-deps.sh
+# a rough pitch per stem printed (sox), then onsets per second and the notes' median attack and
+# decay per stem (`mood-noir measure`). Nothing is downloaded; scripts/install-deps.sh
 # installs fluidsynth, the soundfont, sox and imagemagick.
 #
 #   scripts/compare-gm.sh                         # smoky-office, 30 s, into target/compare-gm/
@@ -114,6 +115,16 @@ for pair in 00:bass 01:drums 02:keys 03:lead 04:pad; do
     "$(db "$(stat "$OUT/gm/$name-trim.wav" 'RMS     amplitude')")" \
     "$(stat "$band" 'Rough   frequency')" "$(stat "$OUT/gm/$name-trim.wav" 'Rough   frequency')"
   rows+=("$OUT/png/$name-band.png" "$OUT/png/$name-gm.png")
+done
+# Onsets, attack and decay per stem (`mood-noir measure`): the same notes, two instruments.
+echo
+printf "%-6s %11s %11s %12s %12s %12s %12s\n" stem "band ons/s" "GM ons/s" \
+  "band att ms" "GM att ms" "band dec ms" "GM dec ms"
+for pair in 00:bass 01:drums 02:keys 03:lead 04:pad; do
+  i="${pair%%:*}"; name="${pair#*:}"
+  "$BIN" measure "$OUT/band/$i-$name.wav" "$OUT/gm/$name-trim.wav" | awk -v n="$name" '
+    NR == 2 { bo = $4; ba = $5; bd = $6 }
+    NR == 3 { printf "%-6s %11s %11s %12s %12s %12s %12s\n", n, bo, $4, ba, $5, bd, $6 }'
 done
 montage "${rows[@]}" -tile 2x -geometry +4+4 -background '#111' "$OUT/compare.png"
 echo "wrote $OUT/compare.png (left: Mood Noir stems, right: the same MIDI through FluidR3 GM)"

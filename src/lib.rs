@@ -4,6 +4,7 @@
 // DSP loops index several parallel arrays by one counter; iterator chains would hide that.
 #![allow(clippy::needless_range_loop)]
 
+pub mod analysis;
 pub mod cli;
 pub mod composer;
 pub mod dsp;

@@ -442,3 +442,87 @@ fn osc_monitor_behaves_as_the_plugin_does() {
         "the alley cue holds: {last}"
     );
 }
+
+#[test]
+fn measure_reads_real_wav_files_and_refuses_bad_ones() {
+    // A 16-bit mono file with five decaying plucks half a second apart (20 dB in 0.2 s).
+    let plucks = tmp("plucks.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&plucks, spec).unwrap();
+    for i in 0..(44_100 * 3) {
+        let t = i as f64 / 44_100.0;
+        let since = (t - 0.3) % 0.5;
+        let v = if t < 0.3 || t > 2.6 {
+            0.0
+        } else {
+            0.6 * 10f64.powf(-since / 0.2) * (std::f64::consts::TAU * 196.0 * since).sin()
+        };
+        w.write_sample((v * 32767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    // And a rendered drums stem.
+    let dir = tmp("measure-stems");
+    let out = render_for(
+        8,
+        &tmp("measure.wav"),
+        &["--preset", "smoky-office", "--stems", dir.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drums = dir.join("01-drums.wav");
+    let out = bin()
+        .args(["measure", "--json"])
+        .arg(&plucks)
+        .arg(&drums)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &v[0];
+    assert_eq!(p["onsets"], 5, "{p}");
+    let decay = p["decay_ms"].as_f64().unwrap();
+    assert!((decay - 200.0).abs() < 20.0, "{p}");
+    assert!(p["attack_ms"].as_f64().unwrap() < 8.0, "{p}");
+    let d = &v[1];
+    // Brushes from the second bar on: a stroke or more a second, each short.
+    assert!(d["onsets_per_second"].as_f64().unwrap() >= 0.75, "{d}");
+    assert!(d["decay_ms"].as_f64().unwrap() < 1000.0, "{d}");
+    // The table has one row per file.
+    let out = bin()
+        .arg("measure")
+        .arg(&plucks)
+        .arg(&drums)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(table.lines().count(), 3, "{table}");
+    // Not a WAV, a missing file, an empty one: a clear error, no panic.
+    let junk = tmp("junk.wav");
+    std::fs::write(&junk, b"RIFF but not really").unwrap();
+    for bad in [junk, tmp("missing.wav")] {
+        let out = bin().arg("measure").arg(&bad).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not a readable WAV"), "{err}");
+    }
+    let empty = tmp("empty.wav");
+    hound::WavWriter::create(&empty, spec)
+        .unwrap()
+        .finalize()
+        .unwrap();
+    let out = bin().arg("measure").arg(&empty).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no audio"));
+}

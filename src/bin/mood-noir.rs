@@ -125,6 +125,9 @@ enum Command {
     /// Score a clip end to end: its shots become cues, the score is rendered along them and
     /// muxed under the picture (WAV, MIDI and stems beside it).
     Score(mood_noir::cli::score::ScoreArgs),
+    /// Measure WAV files: loudness, onsets per second, median attack (10-90 % rise) and
+    /// decay (to -20 dB) of the notes, spectral centroid.
+    Measure(mood_noir::cli::measure::MeasureArgs),
     /// Draw a cue sheet's mood over time (valence, arousal, tension, tempo, cue names).
     Plot(mood_noir::cli::plot::PlotArgs),
     /// List the factory scene presets.
@@ -175,6 +178,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Look(a) => mood_noir::cli::look::run(a),
         Command::Score(a) => mood_noir::cli::score::run(a),
         Command::Plot(a) => mood_noir::cli::plot::run(a),
+        Command::Measure(a) => mood_noir::cli::measure::run(a),
         Command::OscMonitor {
             port,
             all_interfaces,

@@ -3,6 +3,7 @@
 //! Standard MIDI files. Main thread only.
 
 pub mod look;
+pub mod measure;
 pub mod osc_monitor;
 pub mod plot;
 pub mod progress;
