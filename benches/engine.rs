@@ -1,16 +1,17 @@
 //! `cargo bench --bench engine`: the whole engine's real-time factor at 48 kHz stereo and its
 //! block-time distribution at 64-sample blocks (worst, p99.9, p99, median), over moods from
-//! ballad to chase. Figures only; nothing here passes or fails.
+//! ballad to chase, and each score style. Figures only; nothing here passes or fails.
 
-use mood_noir::engine::{Engine, HostTransport, Settings, TempoMode};
+use mood_noir::engine::{Engine, HostTransport, Settings, StyleId, TempoMode};
 use mood_noir::mood::Mood;
 use std::time::Instant;
 
 const SR: f32 = 48_000.0;
 
-fn run(name: &str, mood: Mood, seconds: f64, block: usize) {
+fn run(name: &str, mood: Mood, style: StyleId, seconds: f64, block: usize) {
     let settings = Settings {
         mood,
+        style,
         tempo_mode: TempoMode::Mood,
         ..Settings::default()
     };
@@ -36,7 +37,8 @@ fn run(name: &str, mood: Mood, seconds: f64, block: usize) {
     let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize] * 1e6;
     let budget_us = block as f64 / SR as f64 * 1e6;
     println!(
-        "{name:<10} block {block:>4}: real-time factor {:>6.1}x | block time us: median {:>6.1}  p99 {:>6.1}  p99.9 {:>6.1}  worst {:>7.1}  (budget {budget_us:.0})",
+        "{name:<10} {:<9} block {block:>4}: real-time factor {:>6.1}x | block time us: median {:>6.1}  p99 {:>6.1}  p99.9 {:>6.1}  worst {:>7.1}  (budget {budget_us:.0})",
+        style.id(),
         blocks as f64 * block as f64 / SR as f64 / wall,
         pct(0.5),
         pct(0.99),
@@ -71,8 +73,10 @@ fn main() {
             },
         ),
     ];
-    for (name, mood) in cases {
-        run(name, mood, seconds, 64);
+    for style in StyleId::ALL {
+        for (name, mood) in cases {
+            run(name, mood, style, seconds, 64);
+        }
     }
-    run("neutral", Mood::NEUTRAL, seconds, 512);
+    run("neutral", Mood::NEUTRAL, StyleId::Combo, seconds, 512);
 }

@@ -103,7 +103,7 @@ impl Preset {
 }
 
 /// The factory scenes built into the plugin and the CLI: (id, JSON).
-pub const FACTORY: [(&str, &str); 8] = [
+pub const FACTORY: [(&str, &str); 10] = [
     (
         "rain-soaked-alley",
         include_str!("../presets/rain-soaked-alley.json"),
@@ -123,6 +123,11 @@ pub const FACTORY: [(&str, &str); 8] = [
     (
         "after-hours-club",
         include_str!("../presets/after-hours-club.json"),
+    ),
+    ("stalled-lift", include_str!("../presets/stalled-lift.json")),
+    (
+        "wet-boulevard",
+        include_str!("../presets/wet-boulevard.json"),
     ),
 ];
 

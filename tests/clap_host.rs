@@ -40,7 +40,7 @@ const MAX_FRAMES: usize = 1024;
 
 /// (string id, display name, module/group): the parameters a host must see. The string ids
 /// are persisted in sessions, and the CLAP ids are their hashes, so both are frozen.
-const EXPECTED_PARAMS: [(&str, &str, &str); 35] = [
+const EXPECTED_PARAMS: [(&str, &str, &str); 36] = [
     ("valence", "Valence", "Mood"),
     ("arousal", "Arousal", "Mood"),
     ("tension", "Tension", "Mood"),
@@ -60,6 +60,7 @@ const EXPECTED_PARAMS: [(&str, &str, &str); 35] = [
     ("lvl_amb", "Ambience level", "Mix"),
     ("stinger_timing", "Stinger timing", "Music"),
     ("keys_voice", "Keys", "Music"),
+    ("style", "Style", "Music"),
     ("light_smooth", "Light smoothing", "Light"),
     ("sc_mode", "Sidechain mode", "Light"),
     ("reverb", "Reverb", "Mix"),
@@ -259,7 +260,7 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
         ("Mood source", 2.0),
         ("Tempo mode", 3.0),
         ("Transition quantize", 3.0),
-        ("Scene", 8.0),
+        ("Scene", 10.0),
         ("Seed", 999.0),
     ] {
         assert!(is_stepped(&by_name[name]), "{name} is stepped");

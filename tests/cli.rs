@@ -457,7 +457,7 @@ fn measure_reads_real_wav_files_and_refuses_bad_ones() {
     for i in 0..(44_100 * 3) {
         let t = i as f64 / 44_100.0;
         let since = (t - 0.3) % 0.5;
-        let v = if t < 0.3 || t > 2.6 {
+        let v = if !(0.3..=2.6).contains(&t) {
             0.0
         } else {
             0.6 * 10f64.powf(-since / 0.2) * (std::f64::consts::TAU * 196.0 * since).sin()

@@ -85,6 +85,9 @@ enum Command {
         /// scenes, the Rhodes for tense or driving ones; overrides the preset).
         #[arg(long, value_enum)]
         keys: Option<KeysArg>,
+        /// The score style (see `mood-noir styles`; overrides the preset).
+        #[arg(long)]
+        style: Option<String>,
         /// Also write the notes as a Standard MIDI File (one channel per instrument, the tempo
         /// map, and the mood as controllers 20-22 on channel 16).
         #[arg(long)]
@@ -132,6 +135,8 @@ enum Command {
     Plot(mood_noir::cli::plot::PlotArgs),
     /// List the factory scene presets.
     Presets,
+    /// List the score styles: id, name, the touchstone each follows, what defines it.
+    Styles,
     /// Listen for OSC like the plugin does and print what arrives, the counters, errors and
     /// the light's derived mood once a second.
     OscMonitor {
@@ -205,6 +210,16 @@ fn run(cli: Cli) -> Result<(), String> {
             )
             .map(|_| ())
         }
+        Command::Styles => {
+            for id in mood_noir::engine::StyleId::ALL {
+                let st = id.style();
+                println!(
+                    "{:10} {:10} after {}: {}",
+                    st.id, st.name, st.after, st.about
+                );
+            }
+            Ok(())
+        }
         Command::Presets => {
             for (id, _) in preset::FACTORY {
                 let p = preset::factory(id).expect("factory presets parse");
@@ -226,6 +241,7 @@ fn run(cli: Cli) -> Result<(), String> {
             swing,
             quantize,
             keys,
+            style,
             block_size,
             quiet,
             midi,
@@ -319,6 +335,15 @@ fn run(cli: Cli) -> Result<(), String> {
                     KeysArg::Rhodes => KeysVoice::Rhodes,
                     KeysArg::Piano => KeysVoice::Piano,
                 };
+            }
+            if let Some(name) = &style {
+                s.style = mood_noir::engine::StyleId::from_id(name).ok_or_else(|| {
+                    let known: Vec<_> = mood_noir::engine::StyleId::ALL
+                        .iter()
+                        .map(|s| s.id())
+                        .collect();
+                    format!("no style {name:?}; the styles are {}", known.join(", "))
+                })?;
             }
             let mut sheet = match &cues {
                 None => None,

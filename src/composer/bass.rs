@@ -1,5 +1,5 @@
 //! The bass player's rules: a walking line that lands on chord roots at the changes, with
-//! approach notes, two-feel and pedal points by mood. Runs on the audio thread (planned per beat
+//! approach notes, two-feel and pedal points by mood, or the style's ostinato. Runs on the audio thread (planned per beat
 //! by the `Composer`); no allocation.
 
 use super::*;
@@ -39,6 +39,37 @@ impl Composer {
         let chord_starts = b.is_multiple_of(2) && (b == 0 || self.chord_at(beat - 1) != chord);
         let change_next = next != chord;
 
+        let ostinato = self.style.bass.ostinato;
+        if !ostinato.is_empty() {
+            // The style's one-bar figure on the chord's root, kept low; the same notes every
+            // bar, the player's time and touch varying.
+            let base = Self::bass_note(chord.root, 38);
+            let bf = b as f64;
+            for &(start, iv, scale) in ostinato {
+                if start < bf || start >= bf + 1.0 {
+                    continue;
+                }
+                let offbeat = start - start.floor() > 0.25;
+                let t = if offbeat {
+                    beat as f64 + sw + rng.range(0.0, 6.0) as f64 * ms
+                } else {
+                    t0
+                };
+                let mut n = base + iv;
+                if n > 55 {
+                    n -= 12;
+                }
+                self.push(
+                    t,
+                    EventKind::BassOn {
+                        note: n as u8,
+                        velocity: (vel * scale).clamp(0.1, 1.0),
+                    },
+                );
+                self.last_bass = n;
+            }
+            return;
+        }
         if self.form.pedal() {
             // Pedal point on the key's fifth: a dotted, throbbing figure.
             let pedal = Self::bass_note(self.key + 7, 40);

@@ -14,8 +14,8 @@ impl Composer {
         let mut rng = Rng::from_parts(self.seed, beat, S_DRUMS);
         let b = beat % BEATS_PER_BAR;
         let t0 = beat as f64;
-        let dyn_ = 0.45 + 0.45 * m.arousal;
-        let ride = m.arousal >= 0.45;
+        let dyn_ = (0.45 + 0.45 * m.arousal) * self.style.drums.dynamics;
+        let ride = m.arousal >= self.style.drums.ride_arousal;
         let backbeat = b % 2 == 1;
         let late = |rng: &mut Rng| rng.range(0.0, 5.0) as f64 * ms;
         let jit = |rng: &mut Rng| rng.gauss(0.04);
@@ -121,9 +121,13 @@ impl Composer {
                 },
             );
         }
-        // Phrase-end fill: brush triplets into the next phrase.
+        // Phrase-end fill: brush triplets into the next phrase; always when the band hands
+        // over to another style there.
         let bar = beat / BEATS_PER_BAR;
-        if bar % 4 == 3 && b == 3 && rng.chance(0.3 + 0.6 * m.arousal) {
+        if bar % 4 == 3
+            && b == 3
+            && (self.pending_style.is_some() || rng.chance(0.3 + 0.6 * m.arousal))
+        {
             for i in 0..3 {
                 let v = (0.3 + 0.15 * i as f32) * dyn_;
                 self.push(

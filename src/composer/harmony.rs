@@ -115,6 +115,11 @@ pub enum Form {
     RelativeMajor,
     /// 4-bar pedal-point vamp (high tension, low arousal): the bass holds the dominant.
     PedalVamp,
+    /// 8 bars on the tonic minor seventh, played Dorian (the modal vamp: one chord, slow
+    /// harmonic rhythm; the *Elevator* style).
+    DorianVamp,
+    /// 8 bars on the minor seventh a half step above the tonic (the modal vamp's bridge).
+    DorianLift,
 }
 
 /// One slot of a form: chord degree (semitones above the key's tonic) and quality,
@@ -199,6 +204,9 @@ const PEDAL_VAMP: [Slot; 8] = [
     (1, Dom7Sharp11),
 ];
 
+const DORIAN_VAMP: [Slot; 16] = [(0, Min7); 16];
+const DORIAN_LIFT: [Slot; 16] = [(1, Min7); 16];
+
 impl Form {
     fn slots(self) -> &'static [Slot] {
         match self {
@@ -206,6 +214,8 @@ impl Form {
             Form::MinorBlues => &MINOR_BLUES,
             Form::RelativeMajor => &RELATIVE_MAJOR,
             Form::PedalVamp => &PEDAL_VAMP,
+            Form::DorianVamp => &DORIAN_VAMP,
+            Form::DorianLift => &DORIAN_LIFT,
         }
     }
 
@@ -226,6 +236,8 @@ impl Form {
             Form::MinorBlues => "minor blues",
             Form::RelativeMajor => "relative major",
             Form::PedalVamp => "pedal vamp",
+            Form::DorianVamp => "Dorian vamp",
+            Form::DorianLift => "Dorian vamp, up a half step",
         }
     }
 
@@ -251,6 +263,8 @@ impl Form {
         match self {
             Form::RelativeMajor => Form::MinorTwoFiveOne,
             Form::PedalVamp => Form::MinorTwoFiveOne,
+            Form::DorianVamp => Form::DorianLift,
+            Form::DorianLift => Form::DorianVamp,
             Form::MinorTwoFiveOne | Form::MinorBlues => {
                 if tension > 0.55 || valence < -0.7 {
                     Form::PedalVamp

@@ -135,13 +135,13 @@ impl Composer {
         let b = (beat % BEATS_PER_BAR) as f64;
         // The bar's rhythm is chosen once per bar (keyed by bar), so every beat agrees.
         let mut bar_rng = Rng::from_parts(self.seed, bar, S_KEYS_BAR);
-        let rest_p = 0.18 * (1.0 - m.arousal);
+        let rest_p = self.style.keys.rest * (1.0 - m.arousal);
         if bar_rng.chance(rest_p) {
             return;
         }
         // Call and response: busier while the lead rests, sparser under its phrase.
         let lead_rests = !self.lead_plays(beat);
-        let a = m.arousal + if lead_rests { 0.25 } else { -0.1 };
+        let a = m.arousal + if lead_rests { 0.25 } else { -0.1 } + self.style.keys.density;
         let pattern: Comp = if a < 0.3 {
             COMP_SPARSE[bar_rng.below(COMP_SPARSE.len() as u32) as usize]
         } else if a < 0.65 {

@@ -83,14 +83,15 @@ impl Composer {
         let mut rng = Rng::from_parts(self.seed, phrase, S_LEAD);
         // Dialogue-dense scenes (quiet, untroubled) leave the most space; the bridge's
         // first phrase belongs to the piano.
-        let mut rest_p = 0.4 * (1.0 - m.arousal) * (1.0 - m.tension);
+        let mut rest_p = self.style.lead.rest * (1.0 - m.arousal) * (1.0 - m.tension);
         if Section::of_bar(bar) == Section::B && phrase.is_multiple_of(2) {
             rest_p += 0.5;
         }
         if rng.chance(rest_p) {
             return false;
         }
-        let window = if m.arousal > 0.7 { 12 } else { 8 };
+        let (usual, hot) = self.style.lead.window;
+        let window = if m.arousal > 0.7 { hot } else { usual };
         pb < window
     }
 
@@ -114,8 +115,15 @@ impl Composer {
             [0, 1, 3, 5, 7, 8, 10],
             [0, 1, 3, 5, 6, 8, 10],
         ];
-        let idx = (3.0 - 3.0 * self.committed.valence).round().clamp(0.0, 6.0) as usize;
-        let tonic = self.key + if idx <= 2 { 3 } else { 0 };
+        // A modal style plays its mode on the vamp's root; otherwise the mood picks the mode
+        // on the key (the major modes on the relative major).
+        let (idx, tonic) = match self.style.harmony.lead_mode {
+            Some(mode) => (mode.min(6), chord.root),
+            None => {
+                let idx = (3.0 - 3.0 * self.committed.valence).round().clamp(0.0, 6.0) as usize;
+                (idx, self.key + if idx <= 2 { 3 } else { 0 })
+            }
+        };
         for iv in MODES[idx] {
             out[(tonic + iv).rem_euclid(12) as usize] = true;
         }
@@ -139,16 +147,17 @@ impl Composer {
         let pb = (beat % 16) as f64;
         // A motif serves two phrases: stated, then restated over the new chords.
         let mut motif = Rng::from_parts(self.seed, phrase / 2, S_LEAD_MOTIF);
-        let line: Line = if m.arousal < 0.3 || Section::of_bar(bar) == Section::B {
+        let la = m.arousal + self.style.lead.density;
+        let line: Line = if la < 0.3 || Section::of_bar(bar) == Section::B {
             LEAD_SPARSE[motif.below(3) as usize]
-        } else if m.arousal < 0.65 {
+        } else if la < 0.65 {
             LEAD_MEDIUM[motif.below(3) as usize]
         } else {
             LEAD_BUSY[motif.below(3) as usize]
         };
         let contour = CONTOURS[motif.below(4) as usize];
         let mut rng = Rng::from_parts(self.seed, beat, S_LEAD);
-        let trumpet = Self::lead_character(m);
+        let trumpet = self.horn_character(m);
         let centre = 62.0 + 4.0 * m.valence + 7.0 * trumpet + self.register;
         let (lo, hi) = ((centre - 10.0) as i32, (centre + 10.0) as i32);
         let phrase_start = (beat - beat % 16) as f64;

@@ -15,10 +15,12 @@ pub mod harmony;
 mod keys;
 mod lead;
 mod strings;
+pub mod style;
 
 pub use drums::BRUSH_STIR;
 pub use keys::{KeysRule, KeysVoice, KEYS_RULE};
 pub use strings::{StringsRules, STRINGS};
+pub use style::{Style, StyleId, COMBO, ELEVATOR};
 
 use crate::dsp::Rng;
 use crate::mood::Mood;
@@ -88,8 +90,10 @@ pub struct BeatContext {
     /// Key-light intensity 0..1 when light is coming in (blackout below
     /// `BLACKOUT_INTENSITY`); `None` without light input.
     pub intensity: Option<f32>,
-    /// Which keyboard the keys player plays (Auto: the mood chooses).
+    /// Which keyboard the keys player plays (Auto: the style, else the mood, chooses).
     pub keys: KeysVoice,
+    /// The score style asked for (a change lands on the next phrase).
+    pub style: StyleId,
 }
 
 /// Where in the song a bar is.
@@ -153,12 +157,18 @@ pub struct NowPlaying {
     pub section: Section,
     /// Whether the scene is blacked out (band down to bass and rain).
     pub blackout: bool,
+    /// The score style playing.
+    pub style: StyleId,
 }
 
 /// The composer. See the module docs.
 pub struct Composer {
     /// The user's seed: picks the key and every random stream.
     seed: u64,
+    /// The score style playing (its rules are read by every player).
+    style: &'static Style,
+    /// A style asked for, waiting for the next phrase boundary (the band hands over there).
+    pending_style: Option<StyleId>,
     /// A new seed waiting for the next phrase boundary (so the key never changes mid-phrase).
     pending_seed: Option<u64>,
     /// Tonic pitch class.
@@ -202,6 +212,8 @@ impl Composer {
     pub fn new(seed: u64) -> Self {
         let mut c = Self {
             seed,
+            style: &COMBO,
+            pending_style: None,
             pending_seed: None,
             key: 0,
             form: Form::MinorTwoFiveOne,
@@ -225,6 +237,7 @@ impl Composer {
                 bar_in_form: 0,
                 section: Section::Intro,
                 blackout: false,
+                style: StyleId::Combo,
             },
         };
         c.reset(seed);
@@ -235,6 +248,7 @@ impl Composer {
     pub fn reset(&mut self, seed: u64) {
         self.seed = seed;
         self.pending_seed = None;
+        self.pending_style = None;
         self.key = KEYS[(seed % KEYS.len() as u64) as usize];
         self.form = Form::MinorTwoFiveOne;
         self.committed = Mood::NEUTRAL;
@@ -267,6 +281,28 @@ impl Composer {
         self.committed
     }
 
+    /// The score style playing now.
+    pub fn style(&self) -> &'static Style {
+        self.style
+    }
+
+    /// The horn's character now: the style's fixed one, else the mood's (`lead_character`).
+    pub fn horn_character(&self, m: Mood) -> f32 {
+        self.style
+            .lead
+            .trumpet
+            .unwrap_or_else(|| Self::lead_character(m))
+    }
+
+    /// The keyboard the keys player is asked for: the setting, or when it is Auto the style's.
+    fn keys_choice(&self, asked: KeysVoice) -> KeysVoice {
+        if asked == KeysVoice::Auto {
+            self.style.keys.voice
+        } else {
+            asked
+        }
+    }
+
     /// The key's tonic pitch class.
     pub fn key(&self) -> i32 {
         self.key
@@ -278,6 +314,9 @@ impl Composer {
         let (form, bar_in_form) = self.form_at(bar);
         let half_in_form = bar_in_form * 2 + (beat % BEATS_PER_BAR) / 2;
         let written = form.written(half_in_form, self.key);
+        if !self.style.harmony.colour {
+            return written;
+        }
         let half_abs = beat / 2;
         let mut rng = Rng::from_parts(self.seed, half_abs, S_COLOUR);
         colour(
@@ -293,9 +332,7 @@ impl Composer {
     pub fn form_at(&self, bar: u64) -> (Form, u64) {
         match Section::of_bar(bar) {
             Section::B => {
-                let f = self
-                    .form
-                    .bridge_for(self.committed.valence, self.committed.tension);
+                let f = (self.style.harmony.bridge)(self.form, self.committed);
                 (f, (bar % 8) % f.bars())
             }
             _ => (self.form, bar % self.form.bars()),
@@ -306,23 +343,39 @@ impl Composer {
     /// the queue at absolute beat times in `[beat, beat + 1)` (note-offs may be later).
     pub fn plan_beat(&mut self, beat: u64, ctx: &BeatContext) {
         let q = ctx.quantize_beats.max(1);
+        // A style change waits for the next phrase: the band hands over there (the drummer
+        // fills into it), and the new style plays from its downbeat.
+        let phrase = !self.started || beat.is_multiple_of(PHRASE_BEATS);
+        if !self.started {
+            self.style = ctx.style.style();
+            self.pending_style = None;
+        } else {
+            self.pending_style = (ctx.style != self.style.key).then_some(ctx.style);
+            if phrase {
+                if let Some(s) = self.pending_style.take() {
+                    self.style = s.style();
+                }
+            }
+        }
         if !self.started || beat.is_multiple_of(q) {
             self.committed = ctx.mood.sanitized();
             // A chosen keyboard changes on the grid; Auto waits for the phrase (below).
-            if ctx.keys != KeysVoice::Auto {
-                self.switch_keys(beat, ctx.keys.plays_piano(self.committed, self.piano));
+            let keys = self.keys_choice(ctx.keys);
+            if keys != KeysVoice::Auto {
+                self.switch_keys(beat, keys.plays_piano(self.committed, self.piano));
             }
         }
-        if !self.started || beat.is_multiple_of(PHRASE_BEATS) {
-            if ctx.keys == KeysVoice::Auto {
-                self.switch_keys(beat, ctx.keys.plays_piano(self.committed, self.piano));
+        if phrase {
+            let keys = self.keys_choice(ctx.keys);
+            if keys == KeysVoice::Auto {
+                self.switch_keys(beat, keys.plays_piano(self.committed, self.piano));
             }
             if let Some(seed) = self.pending_seed.take() {
                 self.seed = seed;
                 self.key = KEYS[(seed % KEYS.len() as u64) as usize];
             }
             let m = self.committed;
-            self.form = Form::for_mood(m.valence, m.arousal, m.tension);
+            self.form = (self.style.harmony.a_form)(m);
         }
         self.started = true;
 
@@ -364,6 +417,7 @@ impl Composer {
             bar_in_form,
             section,
             blackout: self.blackout,
+            style: self.style.key,
         };
         let sw = swing_offbeat(ctx.tempo_bpm, ctx.swing);
         // Milliseconds to beats at this tempo.
@@ -479,6 +533,7 @@ mod tests {
             quantize_beats: 4,
             intensity: None,
             keys: KeysVoice::Auto,
+            style: StyleId::Combo,
         }
     }
 

@@ -34,7 +34,7 @@ impl Composer {
     /// Whether the strings play in `bar` (see `StringsRules`).
     pub(super) fn strings_play(&self, bar: u64) -> bool {
         let m = self.committed;
-        let r = STRINGS;
+        let r = self.style.strings;
         if m.tension >= r.dread_tension {
             return true;
         }

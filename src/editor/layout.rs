@@ -86,7 +86,7 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
                     .color(theme::PAPER),
             );
             // The tagline only when the selectors leave room for it.
-            if ui.available_width() > 770.0 {
+            if ui.available_width() > 900.0 {
                 ui.add_space(6.0);
                 ui.label(
                     RichText::new("scoring the scene by its light")
@@ -96,6 +96,13 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 // Right to left: the last control added sits leftmost.
+                enum_combo(ui, controls, "style", "", 84.0);
+                ui.label(
+                    RichText::new("STYLE")
+                        .font(theme::heading_font(11.0))
+                        .color(theme::DIM),
+                );
+                ui.add_space(6.0);
                 enum_combo(ui, controls, "keys_voice", "", 72.0);
                 ui.label(
                     RichText::new("KEYS")

@@ -107,6 +107,10 @@ pub struct Mixer {
     send: f32,
     /// Target send.
     send_target: f32,
+    /// The send the Reverb setting asks for, before the style's room scale.
+    send_knob: f32,
+    /// The style's room scale (`set_room`).
+    room_scale: f32,
     /// Smoothed master gain.
     master: f32,
     /// Target master gain.
@@ -154,6 +158,8 @@ impl Mixer {
             gain_target: [1.0; CHANNELS],
             send: 0.3,
             send_target: 0.3,
+            send_knob: 0.3,
+            room_scale: 1.0,
             master: 1.0,
             master_target: 1.0,
             coef: one_pole_coef(0.02, sample_rate),
@@ -204,12 +210,26 @@ impl Mixer {
             };
         }
         // The send is shaped so the knob's middle is a modest room.
-        self.send_target = reverb.clamp(0.0, 1.0).powf(1.5) * 3.0;
+        self.send_knob = reverb.clamp(0.0, 1.0).powf(1.5) * 3.0;
+        self.send_target = self.send_knob * self.room_scale;
         self.master_target = if master_db <= -79.0 {
             0.0
         } else {
             db_to_gain(master_db)
         };
+    }
+
+    /// Scales the room's send for the score style (1 = as the Reverb setting says); glides.
+    pub fn set_room(&mut self, scale: f32) {
+        let scale = if scale.is_finite() {
+            scale.clamp(0.0, 3.0)
+        } else {
+            1.0
+        };
+        if scale != self.room_scale {
+            self.room_scale = scale;
+            self.send_target = self.send_knob * scale;
+        }
     }
 
     /// Arms the declicker before the band is reset on a timeline jump: the old output's last

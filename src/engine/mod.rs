@@ -12,7 +12,9 @@ use crate::dsp::MAX_BLOCK;
 use crate::mood::{Mood, MoodGlide};
 use crate::voices::{Ambience, Drums, Keys, Lead, Pad, Piano, UprightBass};
 use mixer::{MixTarget, Mixer, CHANNELS, STEMS};
-pub use settings::{KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
+pub use settings::{
+    KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, TempoMode,
+};
 
 /// Stem outputs a caller may want: (left, right) per stem in `mixer::STEM_NAMES` order.
 pub type StemOutputs<'a> = [Option<(&'a mut [f32], &'a mut [f32])>; STEMS];
@@ -551,7 +553,7 @@ impl Engine {
 
     /// The tempo the current mode asks for.
     fn requested_tempo(&self) -> f64 {
-        let mood_tempo = self.composer.committed_mood().tempo_bpm();
+        let mood_tempo = self.composer.committed_mood().tempo_bpm() * self.composer.style().tempo;
         match (self.settings.tempo_mode, self.host_tempo) {
             (TempoMode::Fixed, _) => self.settings.fixed_tempo_bpm as f64,
             (TempoMode::Host, Some(t)) => t,
@@ -583,6 +585,7 @@ impl Engine {
             quantize_beats: self.settings.quantize.beats(),
             intensity: self.effective_intensity(),
             keys: self.settings.keys,
+            style: self.settings.style,
         }
     }
 
@@ -679,7 +682,8 @@ impl Engine {
         self.piano.set_tone(keys_tone);
         self.ambience
             .set_light(light.map_or_else(|| mood_brightness(m), |i| i.clamp(0.0, 1.0)));
-        self.lead.set_character(Composer::lead_character(m));
+        self.lead.set_character(self.composer.horn_character(m));
+        self.mixer.set_room(self.composer.style().room);
         self.lead.set_expression(
             0.35 + 0.4 * (1.0 - m.arousal),
             0.3 + 0.4 * (1.0 - m.arousal),

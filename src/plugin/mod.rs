@@ -56,6 +56,8 @@ impl Default for MoodNoir {
             SceneChoice::Blackout,
             SceneChoice::Stakeout,
             SceneChoice::AfterHoursClub,
+            SceneChoice::StalledLift,
+            SceneChoice::WetBoulevard,
         ]
         .iter()
         .map(|c| c.preset_id().and_then(preset::factory).map(|p| p.settings))

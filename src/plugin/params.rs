@@ -1,7 +1,9 @@
 //! The plugin's parameters: ids are stable forever once shipped (hosts store automation and
 //! sessions by them). Values are read with atomics on the audio thread.
 
-use crate::engine::{KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, TempoMode};
+use crate::engine::{
+    KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, TempoMode,
+};
 use crate::mood::Mood;
 use crate::plugin::ui_state::EditorSize;
 use nice_plug::prelude::*;
@@ -72,6 +74,25 @@ pub enum KeysChoice {
     Piano,
 }
 
+/// The score style (ids stable forever; new styles are added at the end).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StyleChoice {
+    #[id = "combo"]
+    Combo,
+    #[id = "elevator"]
+    Elevator,
+}
+
+impl StyleChoice {
+    /// The engine's style.
+    pub fn style(self) -> StyleId {
+        match self {
+            StyleChoice::Combo => StyleId::Combo,
+            StyleChoice::Elevator => StyleId::Elevator,
+        }
+    }
+}
+
 /// Factory scenes. "Custom" uses the knobs; any other scene's mood, feel and mix replace them.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SceneChoice {
@@ -98,6 +119,12 @@ pub enum SceneChoice {
     #[id = "after-hours-club"]
     #[name = "After-hours club"]
     AfterHoursClub,
+    #[id = "stalled-lift"]
+    #[name = "Stalled lift"]
+    StalledLift,
+    #[id = "wet-boulevard"]
+    #[name = "Wet boulevard"]
+    WetBoulevard,
 }
 
 impl SceneChoice {
@@ -113,6 +140,8 @@ impl SceneChoice {
             SceneChoice::Blackout => Some("blackout"),
             SceneChoice::Stakeout => Some("stakeout"),
             SceneChoice::AfterHoursClub => Some("after-hours-club"),
+            SceneChoice::StalledLift => Some("stalled-lift"),
+            SceneChoice::WetBoulevard => Some("wet-boulevard"),
         }
     }
 }
@@ -156,6 +185,8 @@ pub struct MusicParams {
     pub stinger: EnumParam<StingerChoice>,
     #[id = "keys_voice"]
     pub keys: EnumParam<KeysChoice>,
+    #[id = "style"]
+    pub style: EnumParam<StyleChoice>,
 }
 
 /// How the "Light sidechain" input is read.
@@ -297,7 +328,7 @@ impl MuteSoloParams {
 /// The settings of a factory scene with the knobs acting on top of it: every knob at its
 /// default plays the scene exactly; a knob moved away from its default shifts the scene's
 /// value by as much (mood axes, swing and reverb add their offset, levels add their dB), and
-/// a quantize or keys choice other than the default replaces the scene's. Source, follow, tempo mode and
+/// a quantize, keys or style choice other than the default replaces the scene's. Source, follow, tempo mode and
 /// tempo, seed, stinger timing and master are always the knobs' own. So no knob is ever dead
 /// under a scene, and its automation always moves the music.
 pub fn scene_with_knobs(scene: &Settings, knobs: &Settings) -> Settings {
@@ -316,6 +347,9 @@ pub fn scene_with_knobs(scene: &Settings, knobs: &Settings) -> Settings {
     }
     if knobs.keys == d.keys {
         s.keys = scene.keys;
+    }
+    if knobs.style == d.style {
+        s.style = scene.style;
     }
     let add = |scene_db: f32, knob_db: f32| {
         if knob_db <= SILENT_DB + 1.0 || scene_db <= SILENT_DB + 1.0 {
@@ -428,6 +462,7 @@ impl Default for MoodNoirParams {
                 quantize: EnumParam::new("Transition quantize", QuantizeChoice::Bar),
                 stinger: EnumParam::new("Stinger timing", StingerChoice::NextBeat),
                 keys: EnumParam::new("Keys", KeysChoice::Auto),
+                style: EnumParam::new("Style", StyleChoice::Combo),
             },
             mix: MixParams {
                 bass: level("Bass level"),
@@ -511,6 +546,7 @@ impl MoodNoirParams {
                 KeysChoice::Rhodes => KeysVoice::Rhodes,
                 KeysChoice::Piano => KeysVoice::Piano,
             },
+            style: self.music.style.value().style(),
         };
         if let Some(scene) = scene {
             s = scene_with_knobs(scene, &s);

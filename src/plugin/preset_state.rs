@@ -91,6 +91,7 @@ fn knob_params(s: &Settings) -> BTreeMap<String, ParamValue> {
             KeysVoice::Piano => "piano",
         },
     );
+    e("style", s.style.id());
     e("scene", "custom");
     // Silent parts in a preset are muted (the faders stop at -60 dB).
     let mute = [

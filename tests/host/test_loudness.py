@@ -15,7 +15,8 @@ import soundfile
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CLI = ROOT / "target" / "release" / "mood-noir"
 SCENES = ["rain-soaked-alley", "smoky-office", "neon-chase", "dawn-confession",
-          "interrogation", "blackout", "stakeout", "after-hours-club"]
+          "interrogation", "blackout", "stakeout", "after-hours-club",
+          "stalled-lift", "wet-boulevard"]
 
 
 def render_file(tmp_path, name, *args, seconds=40):
