@@ -1,6 +1,6 @@
 //! The bass player's rules: a walking line that lands on chord roots at the changes, with
-//! approach notes, two-feel and pedal points by mood, or the style's ostinato. Runs on the audio thread (planned per beat
-//! by the `Composer`); no allocation.
+//! approach notes, two-feel and pedal points by mood, or the style's ostinato. Runs on the
+//! audio thread (planned per beat by the `Composer`); no allocation.
 
 use super::*;
 
@@ -35,10 +35,6 @@ impl Composer {
         };
         let accent = if b == 0 { 0.12 } else { 0.0 };
         let vel = (0.55 + 0.3 * m.arousal + accent + rng.gauss(0.03)).clamp(0.2, 1.0);
-        let next = self.chord_at(beat + 1);
-        let chord_starts = b.is_multiple_of(2) && (b == 0 || self.chord_at(beat - 1) != chord);
-        let change_next = next != chord;
-
         let ostinato = self.style.bass.ostinato;
         if !ostinato.is_empty() {
             // The style's one-bar figure on the chord's root, kept low; the same notes every
@@ -70,6 +66,10 @@ impl Composer {
             }
             return;
         }
+        let next = self.chord_at(beat + 1);
+        let chord_starts = b.is_multiple_of(2) && (b == 0 || self.chord_at(beat - 1) != chord);
+        let change_next = next != chord;
+
         if self.form.pedal() {
             // Pedal point on the key's fifth: a dotted, throbbing figure.
             let pedal = Self::bass_note(self.key + 7, 40);

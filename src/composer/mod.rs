@@ -345,28 +345,23 @@ impl Composer {
         let q = ctx.quantize_beats.max(1);
         // A style change waits for the next phrase: the band hands over there (the drummer
         // fills into it), and the new style plays from its downbeat.
+        // (The first beat after a reset is a phrase boundary: it plays the asked style.)
         let phrase = !self.started || beat.is_multiple_of(PHRASE_BEATS);
-        if !self.started {
-            self.style = ctx.style.style();
-            self.pending_style = None;
-        } else {
-            self.pending_style = (ctx.style != self.style.key).then_some(ctx.style);
-            if phrase {
-                if let Some(s) = self.pending_style.take() {
-                    self.style = s.style();
-                }
+        self.pending_style = (ctx.style != self.style.which).then_some(ctx.style);
+        if phrase {
+            if let Some(s) = self.pending_style.take() {
+                self.style = s.style();
             }
         }
+        let keys = self.keys_choice(ctx.keys);
         if !self.started || beat.is_multiple_of(q) {
             self.committed = ctx.mood.sanitized();
             // A chosen keyboard changes on the grid; Auto waits for the phrase (below).
-            let keys = self.keys_choice(ctx.keys);
             if keys != KeysVoice::Auto {
                 self.switch_keys(beat, keys.plays_piano(self.committed, self.piano));
             }
         }
         if phrase {
-            let keys = self.keys_choice(ctx.keys);
             if keys == KeysVoice::Auto {
                 self.switch_keys(beat, keys.plays_piano(self.committed, self.piano));
             }
@@ -417,7 +412,7 @@ impl Composer {
             bar_in_form,
             section,
             blackout: self.blackout,
-            style: self.style.key,
+            style: self.style.which,
         };
         let sw = swing_offbeat(ctx.tempo_bpm, ctx.swing);
         // Milliseconds to beats at this tempo.

@@ -107,7 +107,7 @@ pub struct LeadStyle {
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
     /// Which style this is.
-    pub key: StyleId,
+    pub which: StyleId,
     /// Stable id.
     pub id: &'static str,
     /// Display name.
@@ -153,7 +153,7 @@ fn modal_bridge(_: Form, _: Mood) -> Form {
 /// The small-group noir club: walking bass, brushes and ride, Rhodes or grand, tenor turning
 /// to muted trumpet with tension; functional minor harmony coloured by the mood.
 pub const COMBO: Style = Style {
-    key: StyleId::Combo,
+    which: StyleId::Combo,
     id: "combo",
     name: "Combo",
     after: "the small-group noir club",
@@ -190,7 +190,7 @@ pub const COMBO: Style = Style {
 /// and seventh, brushes kept low, the piano sparse, a muted trumpet phrasing in long breaths
 /// with space between, strings only for dread, and a large, echoing room.
 pub const ELEVATOR: Style = Style {
-    key: StyleId::Elevator,
+    which: StyleId::Elevator,
     id: "elevator",
     name: "Elevator",
     after: "Miles Davis, Ascenseur pour l'échafaud (1958)",
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn ids_are_unique_and_round_trip() {
         for s in StyleId::ALL {
-            assert_eq!(s.style().key, s);
+            assert_eq!(s.style().which, s);
             assert_eq!(StyleId::from_id(s.id()), Some(s));
             assert_eq!(StyleId::from_id(&s.id().to_uppercase()), Some(s));
         }

@@ -46,22 +46,15 @@ pub struct MoodNoir {
 
 impl Default for MoodNoir {
     fn default() -> Self {
-        let scenes = [
-            SceneChoice::Custom,
-            SceneChoice::RainSoakedAlley,
-            SceneChoice::SmokyOffice,
-            SceneChoice::NeonChase,
-            SceneChoice::DawnConfession,
-            SceneChoice::Interrogation,
-            SceneChoice::Blackout,
-            SceneChoice::Stakeout,
-            SceneChoice::AfterHoursClub,
-            SceneChoice::StalledLift,
-            SceneChoice::WetBoulevard,
-        ]
-        .iter()
-        .map(|c| c.preset_id().and_then(preset::factory).map(|p| p.settings))
-        .collect();
+        // Indexed like the Scene parameter's variants.
+        let scenes = (0..SceneChoice::variants().len())
+            .map(|i| {
+                SceneChoice::from_index(i)
+                    .preset_id()
+                    .and_then(preset::factory)
+                    .map(|p| p.settings)
+            })
+            .collect();
         Self {
             params: Arc::new(MoodNoirParams::default()),
             engine: None,

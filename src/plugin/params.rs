@@ -128,21 +128,11 @@ pub enum SceneChoice {
 }
 
 impl SceneChoice {
-    /// The factory preset id, if not Custom.
+    /// The factory preset id, if not Custom: the variant's stable id is the preset's id.
     pub fn preset_id(self) -> Option<&'static str> {
-        match self {
-            SceneChoice::Custom => None,
-            SceneChoice::RainSoakedAlley => Some("rain-soaked-alley"),
-            SceneChoice::SmokyOffice => Some("smoky-office"),
-            SceneChoice::NeonChase => Some("neon-chase"),
-            SceneChoice::DawnConfession => Some("dawn-confession"),
-            SceneChoice::Interrogation => Some("interrogation"),
-            SceneChoice::Blackout => Some("blackout"),
-            SceneChoice::Stakeout => Some("stakeout"),
-            SceneChoice::AfterHoursClub => Some("after-hours-club"),
-            SceneChoice::StalledLift => Some("stalled-lift"),
-            SceneChoice::WetBoulevard => Some("wet-boulevard"),
-        }
+        (self != SceneChoice::Custom)
+            .then(|| Self::ids().map(|ids| ids[self.to_index()]))
+            .flatten()
     }
 }
 
@@ -559,6 +549,24 @@ impl MoodNoirParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_scene_is_a_factory_preset_and_back() {
+        for i in 1..SceneChoice::variants().len() {
+            let c = SceneChoice::from_index(i);
+            let id = c.preset_id().expect("only Custom has no preset");
+            assert!(
+                crate::preset::factory(id).is_some(),
+                "{c:?}: no preset {id}"
+            );
+        }
+        assert_eq!(SceneChoice::Custom.preset_id(), None);
+        assert_eq!(
+            SceneChoice::variants().len() - 1,
+            crate::preset::FACTORY.len()
+        );
+        assert_eq!(SceneChoice::StalledLift.preset_id(), Some("stalled-lift"));
+    }
 
     #[test]
     fn knobs_act_on_top_of_a_scene() {
