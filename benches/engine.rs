@@ -11,7 +11,7 @@ const SR: f32 = 48_000.0;
 fn run(name: &str, mood: Mood, style: StyleId, seconds: f64, block: usize) {
     let settings = Settings {
         mood,
-        style,
+        style: style.into(),
         tempo_mode: TempoMode::Mood,
         ..Settings::default()
     };

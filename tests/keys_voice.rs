@@ -3,7 +3,7 @@
 //! scenes; a scene or the Keys parameter can choose. Checked from the engine's played events,
 //! its audio and the MIDI it writes.
 
-use mood_noir::composer::events::EventKind;
+use mood_noir::composer::events::{EventKind, Keyboard};
 use mood_noir::composer::KEYS_RULE;
 use mood_noir::engine::{Engine, HostTransport, KeysVoice, Settings, TempoMode};
 use mood_noir::mood::Mood;
@@ -42,13 +42,16 @@ fn keys(mood: Mood, voice: KeysVoice, bars: u64) -> (Keys, Vec<f32>) {
         audio.extend_from_slice(&l);
         for p in e.played_events() {
             match p.event.kind {
-                EventKind::KeysOn { piano: true, .. } => {
+                EventKind::KeysOn { keyboard, .. } if keyboard.is_piano() => {
                     k.piano_notes += 1;
                     if pedal {
                         k.piano_pedalled += 1;
                     }
                 }
-                EventKind::KeysOn { piano: false, .. } => k.rhodes_notes += 1,
+                EventKind::KeysOn {
+                    keyboard: Keyboard::Rhodes,
+                    ..
+                } => k.rhodes_notes += 1,
                 EventKind::KeysPedal { down } => {
                     if down {
                         k.pedal_downs += 1;

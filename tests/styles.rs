@@ -22,7 +22,7 @@ fn ctx(mood: Mood, style: StyleId) -> BeatContext {
         quantize_beats: 4,
         intensity: None,
         keys: KeysVoice::Auto,
-        style,
+        style: style.into(),
     }
 }
 
@@ -177,7 +177,7 @@ fn elevator_keys_are_a_sparse_piano() {
         let ons: Vec<_> = events
             .iter()
             .filter_map(|e| match e.kind {
-                EventKind::KeysOn { piano, .. } => Some(piano),
+                EventKind::KeysOn { keyboard, .. } => Some(keyboard.is_piano()),
                 _ => None,
             })
             .collect();
@@ -242,14 +242,14 @@ fn a_style_switch_lands_on_the_next_phrase_with_a_fill() {
 
 #[test]
 fn the_engine_plays_the_style_it_is_given_and_renders_it_differently() {
-    let render = |style| {
+    let render = |style: StyleId| {
         let mut e = Engine::new(
             48_000.0,
             Settings {
                 mood: SMOKY,
                 tempo_mode: TempoMode::Fixed,
                 fixed_tempo_bpm: 100.0,
-                style,
+                style: style.into(),
                 ..Settings::default()
             },
         );

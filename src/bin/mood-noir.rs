@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use mood_noir::engine::{KeysVoice, Quantize, Settings, TempoMode};
+use mood_noir::engine::{KeysVoice, Quantize, Settings, StylePick, TempoMode};
 use mood_noir::preset::{self, Preset};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,7 +85,8 @@ enum Command {
         /// scenes, the Rhodes for tense or driving ones; overrides the preset).
         #[arg(long, value_enum)]
         keys: Option<KeysArg>,
-        /// The score style (see `mood-noir styles`; overrides the preset).
+        /// The score style, or `auto` (the mood picks it; see `mood-noir styles`; overrides the
+        /// preset).
         #[arg(long)]
         style: Option<String>,
         /// Also write the notes as a Standard MIDI File (one channel per instrument, the tempo
@@ -214,10 +215,14 @@ fn run(cli: Cli) -> Result<(), String> {
             for id in mood_noir::engine::StyleId::ALL {
                 let st = id.style();
                 println!(
-                    "{:10} {:10} after {}: {}",
+                    "{:12} {:12} after {}: {}",
                     st.id, st.name, st.after, st.about
                 );
             }
+            println!(
+                "{:12} {:12} the mood picks the style at each phrase (docs/styles.md)",
+                "auto", "Auto"
+            );
             Ok(())
         }
         Command::Presets => {
@@ -337,12 +342,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 };
             }
             if let Some(name) = &style {
-                s.style = mood_noir::engine::StyleId::from_id(name).ok_or_else(|| {
-                    let known: Vec<_> = mood_noir::engine::StyleId::ALL
-                        .iter()
-                        .map(|s| s.id())
-                        .collect();
-                    format!("no style {name:?}; the styles are {}", known.join(", "))
+                s.style = StylePick::from_id(name).ok_or_else(|| {
+                    format!(
+                        "no style {name:?}; the styles are {}",
+                        StylePick::known_ids()
+                    )
                 })?;
             }
             let mut sheet = match &cues {

@@ -1,7 +1,9 @@
 //! The bass player's rules: a walking line that lands on chord roots at the changes, with
-//! approach notes, two-feel and pedal points by mood, or the style's ostinato. Runs on the
-//! audio thread (planned per beat by the `Composer`); no allocation.
+//! approach notes, two-feel and pedal points by mood; or the style's figure (an ostinato, a
+//! tumbao), or long roots. Runs on the audio thread (planned per beat by the `Composer`); no
+//! allocation.
 
+use super::style::BassFeel;
 use super::*;
 
 impl Composer {
@@ -35,36 +37,68 @@ impl Composer {
         };
         let accent = if b == 0 { 0.12 } else { 0.0 };
         let vel = (0.55 + 0.3 * m.arousal + accent + rng.gauss(0.03)).clamp(0.2, 1.0);
-        let ostinato = self.style.bass.ostinato;
-        if !ostinato.is_empty() {
-            // The style's one-bar figure on the chord's root, kept low; the same notes every
-            // bar, the player's time and touch varying.
-            let base = Self::bass_note(chord.root, 38);
-            let bf = b as f64;
-            for &(start, iv, scale) in ostinato {
-                if start < bf || start >= bf + 1.0 {
-                    continue;
+        match self.style.bass.feel {
+            BassFeel::Walking => {}
+            BassFeel::Figure(figure) => {
+                // The style's one-bar figure on the chord's root, kept low; the same notes
+                // every bar, the player's time and touch varying. A note marked `next` takes
+                // the next bar's chord (the tumbao anticipates the change).
+                let bf = b as f64;
+                for note in figure {
+                    if note.at < bf || note.at >= bf + 1.0 {
+                        continue;
+                    }
+                    let offbeat = note.at - note.at.floor() > 0.25;
+                    let t = if offbeat {
+                        beat as f64 + sw + rng.range(0.0, 6.0) as f64 * ms
+                    } else {
+                        t0
+                    };
+                    let root = if note.next {
+                        self.chord_at((beat / BEATS_PER_BAR + 1) * BEATS_PER_BAR)
+                            .root
+                    } else {
+                        chord.root
+                    };
+                    let mut n = Self::bass_note(root, 38) + note.interval;
+                    if n > 55 {
+                        n -= 12;
+                    }
+                    self.push(
+                        t,
+                        EventKind::BassOn {
+                            note: n as u8,
+                            velocity: (vel * note.vel).clamp(0.1, 1.0),
+                        },
+                    );
+                    self.last_bass = n;
                 }
-                let offbeat = start - start.floor() > 0.25;
-                let t = if offbeat {
-                    beat as f64 + sw + rng.range(0.0, 6.0) as f64 * ms
-                } else {
-                    t0
-                };
-                let mut n = base + iv;
-                if n > 55 {
-                    n -= 12;
-                }
-                self.push(
-                    t,
-                    EventKind::BassOn {
-                        note: n as u8,
-                        velocity: (vel * scale).clamp(0.1, 1.0),
-                    },
-                );
-                self.last_bass = n;
+                return;
             }
-            return;
+            BassFeel::Roots => {
+                // Long notes under strings and harp: the root at the bar and at a change,
+                // now and then the fifth on 3 when the scene moves.
+                let starts = b == 0 || (b == 2 && self.chord_at(beat - 1) != chord);
+                let fifth = b == 2 && !starts && m.arousal > 0.3 && rng.chance(0.3);
+                if starts || fifth {
+                    let mut n = Self::bass_note(chord.root, 36);
+                    if fifth {
+                        n += 7;
+                        if n > 55 {
+                            n -= 12;
+                        }
+                    }
+                    self.push(
+                        t0,
+                        EventKind::BassOn {
+                            note: n as u8,
+                            velocity: (vel * if fifth { 0.8 } else { 1.0 }).clamp(0.1, 1.0),
+                        },
+                    );
+                    self.last_bass = n;
+                }
+                return;
+            }
         }
         let next = self.chord_at(beat + 1);
         let chord_starts = b.is_multiple_of(2) && (b == 0 || self.chord_at(beat - 1) != chord);

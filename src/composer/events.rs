@@ -1,6 +1,7 @@
 //! The score's note events and the fixed-capacity, time-sorted queue that carries them from
 //! the composer to the voices. Audio thread; never allocates after construction.
 
+pub use super::keys::Keyboard;
 use crate::voices::DrumHit;
 
 /// Which player an event belongs to.
@@ -20,14 +21,14 @@ pub enum EventKind {
     BassOn { note: u8, velocity: f32 },
     /// Lift the bass finger.
     BassOff,
-    /// Strike a key, on the acoustic piano (`piano`) or the Rhodes.
+    /// Strike a key on one of the keys player's keyboards.
     KeysOn {
         note: u8,
         velocity: f32,
-        piano: bool,
+        keyboard: Keyboard,
     },
-    /// Release a key (on the instrument its `KeysOn` went to).
-    KeysOff { note: u8, piano: bool },
+    /// Release a key (on the keyboard its `KeysOn` went to).
+    KeysOff { note: u8, keyboard: Keyboard },
     /// The piano's sustain pedal goes down or comes up.
     KeysPedal { down: bool },
     /// A drum stroke.

@@ -120,6 +120,24 @@ pub enum Form {
     DorianVamp,
     /// 8 bars on the minor seventh a half step above the tonic (the modal vamp's bridge).
     DorianLift,
+    /// 8 bars of i - iv - V7 a bar or more each, the harmony under a montuno and a tumbao
+    /// (the *Border town* style's A section).
+    Montuno,
+    /// 8 bars of the descending i - bVII - bVI - V7 (the Andalusian cadence; *Border town*'s
+    /// bridge).
+    Andalusian,
+    /// 8 bars of slow, lyrical minor, two bars a chord: i(maj7) - bVImaj7 - iv - ii-V (the
+    /// *Reservoir* style's A section).
+    Romance,
+    /// 8 bars with the dread underneath: the Neapolitan bIImaj7#11, i(maj7), bVI7#11,
+    /// V7alt, two bars each (*Reservoir*'s bridge).
+    Lament,
+    /// 8 bars of a minor ballad, a chord a bar: i - bVImaj7 - iv - bVII7 - bIIImaj7 -
+    /// bVImaj7 - iiø - V7b9 (the *Night cab* style's theme).
+    NightBallad,
+    /// 8 bars of one two-chord figure repeated bar by bar: the minor-major tonic against
+    /// the major seventh a half step above it (*Night cab*'s dread).
+    DreadFigure,
 }
 
 /// One slot of a form: chord degree (semitones above the key's tonic) and quality,
@@ -207,6 +225,120 @@ const PEDAL_VAMP: [Slot; 8] = [
 const DORIAN_VAMP: [Slot; 16] = [(0, Min7); 16];
 const DORIAN_LIFT: [Slot; 16] = [(1, Min7); 16];
 
+const MONTUNO: [Slot; 16] = [
+    (0, Min7),
+    (0, Min7),
+    (0, Min7),
+    (0, Min7),
+    (5, Min7),
+    (5, Min7),
+    (5, Min7),
+    (5, Min7),
+    (7, Dom7b9),
+    (7, Dom7b9),
+    (7, Dom7b9),
+    (7, Dom7b9),
+    (0, Min7),
+    (0, Min7),
+    (7, Dom7b9),
+    (7, Dom7b9),
+];
+
+const ANDALUSIAN: [Slot; 16] = [
+    (0, Min7),
+    (0, Min7),
+    (0, Min7),
+    (0, Min7),
+    (10, Dom7),
+    (10, Dom7),
+    (10, Dom7),
+    (10, Dom7),
+    (8, Maj7),
+    (8, Maj7),
+    (8, Maj7),
+    (8, Maj7),
+    (7, Dom7b9),
+    (7, Dom7b9),
+    (7, Dom7b9),
+    (7, Dom7b9),
+];
+
+const ROMANCE: [Slot; 16] = [
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (8, Maj7),
+    (8, Maj7),
+    (8, Maj7),
+    (8, Maj7),
+    (5, Min7),
+    (5, Min7),
+    (5, Min7),
+    (5, Min7),
+    (2, Min7b5),
+    (2, Min7b5),
+    (7, Dom7b9),
+    (7, Dom7b9),
+];
+
+const LAMENT: [Slot; 16] = [
+    (1, Maj7Sharp11),
+    (1, Maj7Sharp11),
+    (1, Maj7Sharp11),
+    (1, Maj7Sharp11),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (8, Dom7Sharp11),
+    (8, Dom7Sharp11),
+    (8, Dom7Sharp11),
+    (8, Dom7Sharp11),
+    (7, Dom7Alt),
+    (7, Dom7Alt),
+    (7, Dom7Alt),
+    (7, Dom7Alt),
+];
+
+const NIGHT_BALLAD: [Slot; 16] = [
+    (0, Min7),
+    (0, Min7),
+    (8, Maj7),
+    (8, Maj7),
+    (5, Min7),
+    (5, Min7),
+    (10, Dom7),
+    (10, Dom7),
+    (3, Maj7),
+    (3, Maj7),
+    (8, Maj7),
+    (8, Maj7),
+    (2, Min7b5),
+    (2, Min7b5),
+    (7, Dom7b9),
+    (7, Dom7b9),
+];
+
+const DREAD_FIGURE: [Slot; 16] = [
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (1, Maj7Sharp11),
+    (1, Maj7Sharp11),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (1, Maj7Sharp11),
+    (1, Maj7Sharp11),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (1, Maj7Sharp11),
+    (1, Maj7Sharp11),
+    (0, MinMaj7),
+    (0, MinMaj7),
+    (1, Maj7Sharp11),
+    (1, Maj7Sharp11),
+];
+
 impl Form {
     fn slots(self) -> &'static [Slot] {
         match self {
@@ -216,6 +348,12 @@ impl Form {
             Form::PedalVamp => &PEDAL_VAMP,
             Form::DorianVamp => &DORIAN_VAMP,
             Form::DorianLift => &DORIAN_LIFT,
+            Form::Montuno => &MONTUNO,
+            Form::Andalusian => &ANDALUSIAN,
+            Form::Romance => &ROMANCE,
+            Form::Lament => &LAMENT,
+            Form::NightBallad => &NIGHT_BALLAD,
+            Form::DreadFigure => &DREAD_FIGURE,
         }
     }
 
@@ -223,6 +361,22 @@ impl Form {
     pub fn bars(self) -> u64 {
         self.slots().len() as u64 / 2
     }
+
+    /// Every form, in declaration order.
+    pub const ALL: [Form; 12] = [
+        Form::MinorTwoFiveOne,
+        Form::MinorBlues,
+        Form::RelativeMajor,
+        Form::PedalVamp,
+        Form::DorianVamp,
+        Form::DorianLift,
+        Form::Montuno,
+        Form::Andalusian,
+        Form::Romance,
+        Form::Lament,
+        Form::NightBallad,
+        Form::DreadFigure,
+    ];
 
     /// Whether the bass holds a pedal tone (the key's fifth) through this form.
     pub fn pedal(self) -> bool {
@@ -238,6 +392,12 @@ impl Form {
             Form::PedalVamp => "pedal vamp",
             Form::DorianVamp => "Dorian vamp",
             Form::DorianLift => "Dorian vamp, up a half step",
+            Form::Montuno => "montuno i-iv-V",
+            Form::Andalusian => "Andalusian cadence",
+            Form::Romance => "romance",
+            Form::Lament => "lament",
+            Form::NightBallad => "night ballad",
+            Form::DreadFigure => "dread figure",
         }
     }
 
@@ -265,6 +425,12 @@ impl Form {
             Form::PedalVamp => Form::MinorTwoFiveOne,
             Form::DorianVamp => Form::DorianLift,
             Form::DorianLift => Form::DorianVamp,
+            Form::Montuno => Form::Andalusian,
+            Form::Andalusian => Form::Montuno,
+            Form::Romance => Form::Lament,
+            Form::Lament => Form::Romance,
+            Form::NightBallad => Form::DreadFigure,
+            Form::DreadFigure => Form::NightBallad,
             Form::MinorTwoFiveOne | Form::MinorBlues => {
                 if tension > 0.55 || valence < -0.7 {
                     Form::PedalVamp
@@ -396,13 +562,30 @@ mod tests {
 
     #[test]
     fn forms_are_whole_four_bar_sections() {
-        for f in [
-            Form::MinorTwoFiveOne,
-            Form::MinorBlues,
-            Form::RelativeMajor,
-            Form::PedalVamp,
-        ] {
+        for f in Form::ALL {
             assert_eq!(f.bars() % 4, 0, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn every_bridge_contrasts_with_its_form() {
+        for f in Form::ALL {
+            assert_ne!(f.bridge_for(-0.3, 0.5), f, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn the_dread_figure_repeats_two_chords_a_bar_each() {
+        // Halves 0-1 on the tonic's minor-major seventh, 2-3 a half step up, and again.
+        let f = Form::DreadFigure;
+        let chords: Vec<Chord> = (0..16).map(|h| f.written(h, 0)).collect();
+        let mut distinct = chords.clone();
+        distinct.dedup();
+        distinct.sort_by_key(|c| c.root);
+        distinct.dedup();
+        assert_eq!(distinct.len(), 2, "{distinct:?}");
+        for h in 0..16 {
+            assert_eq!(chords[h].root, ((h / 2) % 2) as i32, "half {h}");
         }
     }
 

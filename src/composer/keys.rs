@@ -2,6 +2,7 @@
 //! voicings led smoothly, and the grand's sustain pedal. Runs on the audio thread (planned per
 //! beat by the `Composer`); no allocation.
 
+use super::style::PianoKind;
 use super::*;
 
 /// The pedal comes up this long before a chord change (beats) and goes down again this long
@@ -20,6 +21,27 @@ pub enum KeysVoice {
     Rhodes,
     /// The acoustic grand piano.
     Piano,
+}
+
+/// The instrument a keys event plays: the Rhodes or one of the pianos (the grand, the
+/// honky-tonk upright, the prepared grand; one piano voice with per-note preparations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keyboard {
+    /// The Rhodes electric piano.
+    Rhodes,
+    /// The concert grand.
+    Grand,
+    /// The honky-tonk upright.
+    HonkyTonk,
+    /// The prepared grand.
+    Prepared,
+}
+
+impl Keyboard {
+    /// Whether this is one of the pianos (the sustain pedal, the piano voice).
+    pub fn is_piano(self) -> bool {
+        self != Keyboard::Rhodes
+    }
 }
 
 /// When *Auto* keys choose the acoustic piano: the late-night club ballad (calm, unhurried)
@@ -86,6 +108,18 @@ const COMP_BUSY: [Comp; 4] = [
 ];
 
 impl Composer {
+    /// The keyboard the keys player is at: the Rhodes, or the style's piano.
+    pub(super) fn keyboard(&self) -> Keyboard {
+        if !self.piano {
+            return Keyboard::Rhodes;
+        }
+        match self.style.keys.piano {
+            PianoKind::Grand => Keyboard::Grand,
+            PianoKind::HonkyTonk => Keyboard::HonkyTonk,
+            PianoKind::Prepared => Keyboard::Prepared,
+        }
+    }
+
     /// The keys player moves to the piano (`piano`) or the Rhodes at `beat`: notes already
     /// struck ring out on the old instrument, and the pedal comes up.
     pub(super) fn switch_keys(&mut self, beat: u64, piano: bool) {
@@ -177,21 +211,16 @@ impl Composer {
                     t + i as f64 * rng.range(2.0, 6.0) as f64 * ms * (1.0 - m.arousal as f64 * 0.7);
                 let vel = (base_vel + rng.gauss(0.03) + if i + 1 == v.len { 0.06 } else { 0.0 })
                     .clamp(0.1, 1.0);
+                let keyboard = self.keyboard();
                 self.push(
                     tn,
                     EventKind::KeysOn {
                         note: n,
                         velocity: vel,
-                        piano: self.piano,
+                        keyboard,
                     },
                 );
-                self.push(
-                    end.max(tn + 0.05),
-                    EventKind::KeysOff {
-                        note: n,
-                        piano: self.piano,
-                    },
-                );
+                self.push(end.max(tn + 0.05), EventKind::KeysOff { note: n, keyboard });
             }
         }
     }

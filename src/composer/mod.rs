@@ -18,9 +18,12 @@ mod strings;
 pub mod style;
 
 pub use drums::BRUSH_STIR;
-pub use keys::{KeysRule, KeysVoice, KEYS_RULE};
+pub use keys::{Keyboard, KeysRule, KeysVoice, KEYS_RULE};
 pub use strings::{StringsRules, STRINGS};
-pub use style::{Style, StyleId, COMBO, ELEVATOR};
+pub use style::{
+    auto_style, Style, StyleId, StylePick, AUTO_STYLE, BORDER_TOWN, COMBO, ELEVATOR, NIGHT_CAB,
+    RESERVOIR,
+};
 
 use crate::dsp::Rng;
 use crate::mood::Mood;
@@ -92,8 +95,8 @@ pub struct BeatContext {
     pub intensity: Option<f32>,
     /// Which keyboard the keys player plays (Auto: the style, else the mood, chooses).
     pub keys: KeysVoice,
-    /// The score style asked for (a change lands on the next phrase).
-    pub style: StyleId,
+    /// The score style asked for, or Auto (a change lands on the next phrase).
+    pub style: StylePick,
 }
 
 /// Where in the song a bar is.
@@ -346,8 +349,14 @@ impl Composer {
         // A style change waits for the next phrase: the band hands over there (the drummer
         // fills into it), and the new style plays from its downbeat.
         // (The first beat after a reset is a phrase boundary: it plays the asked style.)
+        // Auto asks the mood committed on this beat's grid (so the drummer's hand-over fill
+        // on a phrase's last beat knows what comes).
         let phrase = !self.started || beat.is_multiple_of(PHRASE_BEATS);
-        self.pending_style = (ctx.style != self.style.which).then_some(ctx.style);
+        if !self.started || beat.is_multiple_of(q) {
+            self.committed = ctx.mood.sanitized();
+        }
+        let asked = ctx.style.resolve(self.committed, self.style.which);
+        self.pending_style = (asked != self.style.which).then_some(asked);
         if phrase {
             if let Some(s) = self.pending_style.take() {
                 self.style = s.style();
@@ -355,7 +364,6 @@ impl Composer {
         }
         let keys = self.keys_choice(ctx.keys);
         if !self.started || beat.is_multiple_of(q) {
-            self.committed = ctx.mood.sanitized();
             // A chosen keyboard changes on the grid; Auto waits for the phrase (below).
             if keys != KeysVoice::Auto {
                 self.switch_keys(beat, keys.plays_piano(self.committed, self.piano));
@@ -414,7 +422,7 @@ impl Composer {
             blackout: self.blackout,
             style: self.style.which,
         };
-        let sw = swing_offbeat(ctx.tempo_bpm, ctx.swing);
+        let sw = swing_offbeat(ctx.tempo_bpm, ctx.swing * self.style.swing);
         // Milliseconds to beats at this tempo.
         let ms = ctx.tempo_bpm / 60_000.0;
         self.plan_bass(beat, chord, sw, ms);
@@ -478,14 +486,14 @@ impl Composer {
                 EventKind::KeysOn {
                     note: n,
                     velocity: v,
-                    piano: self.piano,
+                    keyboard: self.keyboard(),
                 },
             );
             self.push(
                 at + 0.45,
                 EventKind::KeysOff {
                     note: n,
-                    piano: self.piano,
+                    keyboard: self.keyboard(),
                 },
             );
         }
@@ -528,7 +536,7 @@ mod tests {
             quantize_beats: 4,
             intensity: None,
             keys: KeysVoice::Auto,
-            style: StyleId::Combo,
+            style: StylePick::Fixed(StyleId::Combo),
         }
     }
 

@@ -13,7 +13,7 @@ use crate::mood::{Mood, MoodGlide};
 use crate::voices::{Ambience, Drums, Keys, Lead, Pad, Piano, UprightBass};
 use mixer::{MixTarget, Mixer, CHANNELS, STEMS};
 pub use settings::{
-    KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, TempoMode,
+    KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, StylePick, TempoMode,
 };
 
 /// Stem outputs a caller may want: (left, right) per stem in `mixer::STEM_NAMES` order.
@@ -729,16 +729,16 @@ impl Engine {
             EventKind::KeysOn {
                 note,
                 velocity,
-                piano,
+                keyboard,
             } => {
-                if piano {
+                if keyboard.is_piano() {
                     self.piano.note_on(note, velocity)
                 } else {
                     self.keys.note_on(note, velocity)
                 }
             }
-            EventKind::KeysOff { note, piano } => {
-                if piano {
+            EventKind::KeysOff { note, keyboard } => {
+                if keyboard.is_piano() {
                     self.piano.note_off(note)
                 } else {
                     self.keys.note_off(note)

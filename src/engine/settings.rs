@@ -1,7 +1,7 @@
 //! The engine's control surface as plain data: what the plugin's parameters, a preset or the
 //! CLI ask for. `Copy`, so the audio thread takes a fresh copy every block.
 
-pub use crate::composer::{KeysVoice, StyleId};
+pub use crate::composer::{KeysVoice, StyleId, StylePick};
 use crate::mood::Mood;
 use serde::{Deserialize, Serialize};
 
@@ -180,8 +180,8 @@ pub struct Settings {
     pub scene_intensity: Option<f32>,
     /// Which keyboard the keys player plays (Auto: the mood chooses at each phrase).
     pub keys: KeysVoice,
-    /// The score style (a change lands on the next phrase).
-    pub style: StyleId,
+    /// The score style, or Auto (the mood picks it); a change lands on the next phrase.
+    pub style: StylePick,
 }
 
 impl Default for Settings {
@@ -201,7 +201,7 @@ impl Default for Settings {
             stinger: StingerTiming::NextBeat,
             scene_intensity: None,
             keys: KeysVoice::Auto,
-            style: StyleId::Combo,
+            style: StylePick::Fixed(StyleId::Combo),
         }
     }
 }

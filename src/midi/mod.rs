@@ -6,7 +6,7 @@
 pub mod out;
 pub mod smf;
 
-use crate::composer::events::EventKind;
+use crate::composer::events::{EventKind, Keyboard};
 use crate::mood::Mood;
 use crate::voices::DrumHit;
 
@@ -20,6 +20,12 @@ pub const CH_LEAD: u8 = 2;
 pub const CH_PAD: u8 = 3;
 /// The keys player's acoustic piano (its own channel: a GM piano, not the Rhodes patch).
 pub const CH_PIANO: u8 = 4;
+/// The honky-tonk upright (the *Border town* style's piano).
+pub const CH_HONKY: u8 = 7;
+/// The prepared grand (the *Reservoir* style's piano).
+pub const CH_PREPARED: u8 = 8;
+/// The channels the sustain pedal goes to (every piano's).
+pub const PEDAL_CHANNELS: [u8; 3] = [CH_PIANO, CH_HONKY, CH_PREPARED];
 /// Sustain pedal controller (the piano's).
 pub const CC_SUSTAIN: u8 = 64;
 /// Drums on the General MIDI percussion channel (10, 0-based 9).
@@ -34,15 +40,29 @@ pub const CC_AROUSAL: u8 = 21;
 pub const CC_TENSION: u8 = 22;
 
 /// General MIDI programs (0-based) per channel: acoustic bass, electric piano 1, tenor sax,
-/// string ensemble 1, acoustic grand piano; and the GS/GM2 brush kit (40) on the drum channel.
-pub const PROGRAMS: [(u8, u8); 6] = [
+/// string ensemble 1, acoustic grand piano, honky-tonk piano, acoustic grand (for the
+/// prepared piano: GM has none; a sampler maps its own); and the GS/GM2 brush kit (40) on the
+/// drum channel.
+pub const PROGRAMS: [(u8, u8); 8] = [
     (CH_BASS, 32),
     (CH_KEYS, 4),
     (CH_LEAD, 66),
     (CH_PAD, 48),
     (CH_PIANO, 0),
+    (CH_HONKY, 3),
+    (CH_PREPARED, 0),
     (CH_DRUMS, 40),
 ];
+
+/// The channel a keyboard plays on.
+pub fn keys_channel(k: Keyboard) -> u8 {
+    match k {
+        Keyboard::Rhodes => CH_KEYS,
+        Keyboard::Grand => CH_PIANO,
+        Keyboard::HonkyTonk => CH_HONKY,
+        Keyboard::Prepared => CH_PREPARED,
+    }
+}
 
 /// One MIDI message.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -163,11 +183,13 @@ impl MidiMapper {
             }
         }
         if std::mem::take(&mut self.pedal) {
-            emit(MidiMsg::Cc {
-                channel: CH_PIANO,
-                cc: CC_SUSTAIN,
-                value: 0.0,
-            });
+            for channel in PEDAL_CHANNELS {
+                emit(MidiMsg::Cc {
+                    channel,
+                    cc: CC_SUSTAIN,
+                    value: 0.0,
+                });
+            }
         }
     }
 
@@ -200,10 +222,10 @@ impl MidiMapper {
             EventKind::KeysOn {
                 note,
                 velocity,
-                piano,
+                keyboard,
             } => {
                 let k = key(note);
-                let channel = if piano { CH_PIANO } else { CH_KEYS };
+                let channel = keys_channel(keyboard);
                 // The same key struck again (on either keyboard) ends the sounding note first.
                 let old = self.keys[k as usize];
                 if old != 0 {
@@ -219,9 +241,9 @@ impl MidiMapper {
                 });
                 self.keys[k as usize] = channel + 1;
             }
-            EventKind::KeysOff { note, piano } => {
+            EventKind::KeysOff { note, keyboard } => {
                 let k = key(note);
-                let channel = if piano { CH_PIANO } else { CH_KEYS };
+                let channel = keys_channel(keyboard);
                 if self.keys[k as usize] == channel + 1 {
                     self.keys[k as usize] = 0;
                     emit(MidiMsg::Off { channel, key: k });
@@ -230,11 +252,13 @@ impl MidiMapper {
             EventKind::KeysPedal { down } => {
                 if down != self.pedal {
                     self.pedal = down;
-                    emit(MidiMsg::Cc {
-                        channel: CH_PIANO,
-                        cc: CC_SUSTAIN,
-                        value: if down { 1.0 } else { 0.0 },
-                    });
+                    for channel in PEDAL_CHANNELS {
+                        emit(MidiMsg::Cc {
+                            channel,
+                            cc: CC_SUSTAIN,
+                            value: if down { 1.0 } else { 0.0 },
+                        });
+                    }
                 }
             }
             EventKind::KeysAllOff => self.keys_off(emit),
@@ -524,13 +548,13 @@ mod tests {
     #[test]
     fn the_piano_has_its_own_channel_and_pedal() {
         let mut m = MidiMapper::default();
-        let on = |piano| EventKind::KeysOn {
+        let on = |keyboard| EventKind::KeysOn {
             note: 60,
             velocity: 0.5,
-            piano,
+            keyboard,
         };
         assert_eq!(
-            collect(&mut m, on(true)),
+            collect(&mut m, on(Keyboard::Grand)),
             vec![MidiMsg::On {
                 channel: CH_PIANO,
                 key: 60,
@@ -542,18 +566,20 @@ mod tests {
             &mut m,
             EventKind::KeysOff {
                 note: 60,
-                piano: false
+                keyboard: Keyboard::Rhodes
             }
         )
         .is_empty());
         let down = collect(&mut m, EventKind::KeysPedal { down: true });
         assert_eq!(
             down,
-            vec![MidiMsg::Cc {
-                channel: CH_PIANO,
-                cc: CC_SUSTAIN,
-                value: 1.0
-            }]
+            PEDAL_CHANNELS
+                .map(|channel| MidiMsg::Cc {
+                    channel,
+                    cc: CC_SUSTAIN,
+                    value: 1.0
+                })
+                .to_vec()
         );
         // A repeated pedal-down sends nothing.
         assert!(collect(&mut m, EventKind::KeysPedal { down: true }).is_empty());
@@ -570,5 +596,17 @@ mod tests {
             value: 0.0
         }));
         assert!(PROGRAMS.contains(&(CH_PIANO, 0)));
+        // The honky-tonk upright and the prepared grand have channels of their own.
+        let mut m = MidiMapper::default();
+        assert_eq!(
+            collect(&mut m, on(Keyboard::HonkyTonk)),
+            vec![MidiMsg::On {
+                channel: CH_HONKY,
+                key: 60,
+                velocity: 0.5
+            }]
+        );
+        assert!(PROGRAMS.contains(&(CH_HONKY, 3)));
+        assert_eq!(keys_channel(Keyboard::Prepared), CH_PREPARED);
     }
 }

@@ -2,7 +2,7 @@
 //! sessions by them). Values are read with atomics on the audio thread.
 
 use crate::engine::{
-    KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, TempoMode,
+    KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, StylePick, TempoMode,
 };
 use crate::mood::Mood;
 use crate::plugin::ui_state::EditorSize;
@@ -74,21 +74,37 @@ pub enum KeysChoice {
     Piano,
 }
 
-/// The score style (ids stable forever; new styles are added at the end).
+/// The score style (ids stable forever; new styles are added at the end). The ids are the
+/// engine's (`StylePick::id`).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StyleChoice {
     #[id = "combo"]
     Combo,
     #[id = "elevator"]
     Elevator,
+    #[id = "border-town"]
+    #[name = "Border town"]
+    BorderTown,
+    #[id = "reservoir"]
+    Reservoir,
+    #[id = "night-cab"]
+    #[name = "Night cab"]
+    NightCab,
+    /// The mood picks the style at each phrase.
+    #[id = "auto"]
+    Auto,
 }
 
 impl StyleChoice {
-    /// The engine's style.
-    pub fn style(self) -> StyleId {
+    /// The engine's style pick.
+    pub fn style(self) -> StylePick {
         match self {
-            StyleChoice::Combo => StyleId::Combo,
-            StyleChoice::Elevator => StyleId::Elevator,
+            StyleChoice::Combo => StyleId::Combo.into(),
+            StyleChoice::Elevator => StyleId::Elevator.into(),
+            StyleChoice::BorderTown => StyleId::BorderTown.into(),
+            StyleChoice::Reservoir => StyleId::Reservoir.into(),
+            StyleChoice::NightCab => StyleId::NightCab.into(),
+            StyleChoice::Auto => StylePick::Auto,
         }
     }
 }
@@ -566,6 +582,17 @@ mod tests {
             crate::preset::FACTORY.len()
         );
         assert_eq!(SceneChoice::StalledLift.preset_id(), Some("stalled-lift"));
+    }
+
+    #[test]
+    fn every_style_choice_is_the_engine_pick_of_its_id() {
+        let ids = StyleChoice::ids().expect("the styles have ids");
+        assert_eq!(ids.len(), StyleId::ALL.len() + 1);
+        for (i, id) in ids.iter().enumerate() {
+            let pick = StyleChoice::from_index(i).style();
+            assert_eq!(pick.id(), *id);
+            assert_eq!(StylePick::from_id(id), Some(pick));
+        }
     }
 
     #[test]
