@@ -40,7 +40,7 @@ const MAX_FRAMES: usize = 1024;
 
 /// (string id, display name, module/group): the parameters a host must see. The string ids
 /// are persisted in sessions, and the CLAP ids are their hashes, so both are frozen.
-const EXPECTED_PARAMS: [(&str, &str, &str); 36] = [
+const EXPECTED_PARAMS: [(&str, &str, &str); 37] = [
     ("valence", "Valence", "Mood"),
     ("arousal", "Arousal", "Mood"),
     ("tension", "Tension", "Mood"),
@@ -61,6 +61,7 @@ const EXPECTED_PARAMS: [(&str, &str, &str); 36] = [
     ("stinger_timing", "Stinger timing", "Music"),
     ("keys_voice", "Keys", "Music"),
     ("style", "Style", "Music"),
+    ("stinger_cooldown", "Stinger cooldown", "Music"),
     ("light_smooth", "Light smoothing", "Light"),
     ("sc_mode", "Sidechain mode", "Light"),
     ("reverb", "Reverb", "Mix"),

@@ -268,3 +268,58 @@ fn the_engine_plays_the_style_it_is_given_and_renders_it_differently() {
     let diff: f32 = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum();
     assert!(diff > 1.0, "the styles sound different ({diff})");
 }
+
+#[test]
+fn a_cue_names_a_style_and_the_score_switches_on_the_next_phrase() {
+    use mood_noir::engine::MoodSource;
+    use mood_noir::light::{CueFormat, CueSheet};
+    // 120 BPM: a phrase (16 beats) is 8 s. The cue at 10 s (beat 20) asks for Night cab:
+    // the band switches at beat 32, the next phrase, and holds it past the later cue.
+    let sheet = CueSheet::parse(
+        r#"{"cues": [
+            {"at": 0, "intensity": 0.6},
+            {"at": 10, "style": "night-cab"},
+            {"at": 14, "intensity": 0.4}
+        ]}"#,
+        CueFormat::Json,
+    )
+    .unwrap();
+    let run = |source: MoodSource| {
+        let mut e = Engine::new(
+            48_000.0,
+            Settings {
+                mood: SMOKY,
+                source,
+                tempo_mode: TempoMode::Fixed,
+                fixed_tempo_bpm: 120.0,
+                ..Settings::default()
+            },
+        );
+        drop(e.swap_cue_sheet(Some(Box::new(sheet.clone()))));
+        let (mut l, mut r) = (vec![0.0f32; 480], vec![0.0f32; 480]);
+        let mut styles = Vec::new();
+        for _ in 0..(48_000 * 24 / 480) {
+            e.process(&HostTransport::default(), &mut l, &mut r);
+            styles.push((e.beat_position(), e.now_playing().style));
+        }
+        styles
+    };
+    let styles = run(MoodSource::Light);
+    let first = styles
+        .iter()
+        .find(|(_, s)| *s == StyleId::NightCab)
+        .expect("the cue switches the style")
+        .0;
+    assert!(
+        (32.0..32.2).contains(&first),
+        "night cab from beat {first}, not the phrase at 32"
+    );
+    assert!(styles
+        .iter()
+        .filter(|(b, _)| *b >= 32.2)
+        .all(|(_, s)| *s == StyleId::NightCab));
+    // With the mood source Manual the sheet does not drive the score.
+    assert!(run(MoodSource::Manual)
+        .iter()
+        .all(|(_, s)| *s == StyleId::Combo));
+}

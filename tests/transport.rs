@@ -100,10 +100,12 @@ fn host_tempi_outside_the_band_range_follow_without_relocating() {
 #[test]
 fn a_burst_of_hits_plays_one_stinger_per_beat_and_never_runs_ahead() {
     for timing in [StingerTiming::NextBeat, StingerTiming::Immediate] {
+        // No cooldown: the beat spacing alone limits the stingers.
         let s = Settings {
             tempo_mode: TempoMode::Fixed,
             fixed_tempo_bpm: 120.0,
             stinger: timing,
+            stinger_cooldown_s: 0.0,
             ..Settings::default()
         };
         let mut e = Engine::new(SR, s);
@@ -190,4 +192,48 @@ fn the_first_render_after_a_change_plays_the_new_settings() {
         let diff = changed.iter().zip(&fresh).position(|(a, b)| a != b);
         assert_eq!(diff, None, "{new:?}: differs from a fresh render");
     }
+}
+
+/// Crash beats of the stingers a strobe fires: a hit in every 64-sample block for `seconds`.
+fn strobe_stingers(cooldown_s: f32, seconds: f32) -> Vec<f64> {
+    let s = Settings {
+        tempo_mode: TempoMode::Fixed,
+        fixed_tempo_bpm: 120.0,
+        stinger_cooldown_s: cooldown_s,
+        ..Settings::default()
+    };
+    let mut e = Engine::new(SR, s);
+    let host = HostTransport::default();
+    let (mut l, mut r) = (vec![0.0; 64], vec![0.0; 64]);
+    let mut crashes = Vec::new();
+    let blocks = (seconds * SR / 64.0) as usize;
+    for k in 0..blocks + 200 {
+        if k < blocks {
+            e.trigger_hit(1.0);
+        }
+        e.process(&host, &mut l, &mut r);
+        for p in e.played_events() {
+            if let EventKind::Drum {
+                hit: DrumHit::Crash,
+                ..
+            } = p.event.kind
+            {
+                crashes.push(p.event.beat);
+            }
+        }
+    }
+    crashes
+}
+
+#[test]
+fn the_stinger_cooldown_turns_a_strobe_burst_into_one_stinger() {
+    // A 1.5 s strobe with the default 2 s cooldown: one stinger.
+    assert_eq!(strobe_stingers(2.0, 1.5).len(), 1);
+    // 20 s of strobe with a 2 s cooldown at 120 BPM: a stinger every 4 beats (2 s), the
+    // first at once: 10 (one more if the last lands on the 20 s edge).
+    let c = strobe_stingers(2.0, 20.0);
+    assert!((10..=11).contains(&c.len()), "{} stingers: {c:?}", c.len());
+    assert!(c.windows(2).all(|w| w[1] - w[0] >= 4.0 - 1e-6), "{c:?}");
+    // Without a cooldown the same strobe fires one a beat.
+    assert!(strobe_stingers(0.0, 20.0).len() >= 35);
 }

@@ -2,7 +2,7 @@
 //! voicings led smoothly, and the grand's sustain pedal. Runs on the audio thread (planned per
 //! beat by the `Composer`); no allocation.
 
-use super::style::PianoKind;
+use super::style::{Comping, PianoKind};
 use super::*;
 
 /// The pedal comes up this long before a chord change (beats) and goes down again this long
@@ -107,6 +107,27 @@ const COMP_BUSY: [Comp; 4] = [
     &[(0.0, 0.6), (1.5, 0.4), (3.0, 0.3), (3.5, 0.4)],
 ];
 
+/// The montuno's two bars: (start beat in the bar, chord tone index into
+/// `Quality::bass_tones` (root, third, fifth, seventh), taken on the next bar's chord).
+const MONTUNO: [&[(f64, usize, bool)]; 2] = [
+    &[
+        (0.0, 2, false),
+        (0.5, 1, false),
+        (1.5, 0, false),
+        (2.0, 2, false),
+        (2.5, 1, false),
+        (3.5, 1, true),
+    ],
+    &[
+        (0.5, 2, false),
+        (1.0, 0, false),
+        (1.5, 1, false),
+        (2.5, 2, false),
+        (3.0, 1, false),
+        (3.5, 0, true),
+    ],
+];
+
 impl Composer {
     /// The keyboard the keys player is at: the Rhodes, or the style's piano.
     pub(super) fn keyboard(&self) -> Keyboard {
@@ -164,6 +185,132 @@ impl Composer {
 
     pub(super) fn plan_keys(&mut self, beat: u64, sw: f64, ms: f64) {
         self.plan_pedal(beat);
+        match self.style.keys.comping {
+            Comping::Swing => self.plan_swing_comping(beat, sw, ms),
+            Comping::Montuno => self.plan_montuno(beat, sw, ms),
+            Comping::Colours => self.plan_colours(beat, ms),
+        }
+    }
+
+    /// A Latin montuno (guajeo): a two-bar syncopated figure of chord tones, each doubled at
+    /// the octave, that anticipates the next bar's chord on the last off-beat (`MONTUNO`).
+    /// Detached notes; the accents on the anticipations; thinner when the scene is calm.
+    fn plan_montuno(&mut self, beat: u64, sw: f64, ms: f64) {
+        let m = self.committed;
+        let bar = beat / BEATS_PER_BAR;
+        let b = (beat % BEATS_PER_BAR) as f64;
+        let mut bar_rng = Rng::from_parts(self.seed, bar, S_KEYS_BAR);
+        if bar_rng.chance(self.style.keys.rest * (1.0 - m.arousal)) {
+            return;
+        }
+        let figure = MONTUNO[(bar % 2) as usize];
+        let mut rng = Rng::from_parts(self.seed, beat, S_KEYS);
+        let keyboard = self.keyboard();
+        for &(start, tone, next) in figure {
+            if start < b || start >= b + 1.0 {
+                continue;
+            }
+            // A calm scene drops the weaker notes of the figure.
+            if !next && start.fract() == 0.0 && rng.chance(0.5 * (1.0 - m.arousal)) {
+                continue;
+            }
+            let whole = start.floor();
+            let off = if start - whole > 0.25 { sw } else { 0.0 };
+            let t = bar as f64 * 4.0 + whole + off + rng.range(0.0, 6.0) as f64 * ms;
+            let chord = if next {
+                self.chord_at((bar + 1) * BEATS_PER_BAR)
+            } else {
+                self.chord_at(bar * BEATS_PER_BAR + whole as u64)
+            };
+            let pc = chord.root + chord.quality.bass_tones()[tone];
+            // The figure sits in the octave above middle C, the light lifting it.
+            let centre = 67.0 + self.register + 3.0 * m.valence;
+            let mut n = 60 + (pc - 60).rem_euclid(12);
+            while (n as f32) < centre - 6.0 {
+                n += 12;
+            }
+            while (n as f32) > centre + 6.0 {
+                n -= 12;
+            }
+            let vel = (0.42 + 0.3 * m.arousal + if next { 0.12 } else { 0.0 } + rng.gauss(0.03))
+                .clamp(0.1, 1.0);
+            let end = t + 0.4;
+            for (k, note) in [n, n - 12].into_iter().enumerate() {
+                let note = note.clamp(36, 96) as u8;
+                let tn = t + k as f64 * rng.range(0.0, 4.0) as f64 * ms;
+                self.push(
+                    tn,
+                    EventKind::KeysOn {
+                        note,
+                        velocity: vel * if k == 0 { 1.0 } else { 0.85 },
+                        keyboard,
+                    },
+                );
+                self.push(end, EventKind::KeysOff { note, keyboard });
+            }
+        }
+    }
+
+    /// The prepared piano's colours: sparse single notes high in the chord (soft, ringing)
+    /// and, at the head of a section or in dread, a low cluster held under the harmony.
+    fn plan_colours(&mut self, beat: u64, ms: f64) {
+        let m = self.committed;
+        let bar = beat / BEATS_PER_BAR;
+        let b = beat % BEATS_PER_BAR;
+        let mut bar_rng = Rng::from_parts(self.seed, bar, S_KEYS_BAR);
+        if bar_rng.chance(self.style.keys.rest * (1.0 - m.arousal)) {
+            return;
+        }
+        let keyboard = self.keyboard();
+        let mut rng = Rng::from_parts(self.seed, beat, S_KEYS);
+        let chord = self.chord_at(beat);
+        let head = b == 0 && Section::of_bar(bar) != Section::of_bar(bar.saturating_sub(1));
+        if b == 0 && (head || bar_rng.chance(0.6 * m.tension)) {
+            // A cluster of three or four adjacent semitones low in the piano, on the root.
+            let base = 40 + (chord.root - 40).rem_euclid(12);
+            let width = 3 + (m.tension > 0.6) as i32;
+            let vel = (0.3 + 0.45 * m.tension + rng.gauss(0.03)).clamp(0.1, 1.0);
+            for k in 0..width {
+                let note = (base + k) as u8;
+                let t = beat as f64 + k as f64 * rng.range(1.0, 4.0) as f64 * ms;
+                self.push(
+                    t,
+                    EventKind::KeysOn {
+                        note,
+                        velocity: vel,
+                        keyboard,
+                    },
+                );
+                self.push(beat as f64 + 2.5, EventKind::KeysOff { note, keyboard });
+            }
+        }
+        // Single notes: up to one a beat, more as the scene moves.
+        if rng.chance(0.15 + 0.35 * m.arousal) {
+            let tones = chord.quality.rootless_tones();
+            let iv = tones[rng.below(4) as usize];
+            let centre = 74.0 + self.register;
+            let mut n = 60 + (chord.root + iv - 60).rem_euclid(12);
+            while (n as f32) < centre - 6.0 {
+                n += 12;
+            }
+            let at = if rng.chance(0.5) { 0.0 } else { 0.5 };
+            let t = beat as f64 + at + rng.range(0.0, 10.0) as f64 * ms;
+            let note = n.clamp(36, 96) as u8;
+            self.push(
+                t,
+                EventKind::KeysOn {
+                    note,
+                    velocity: (0.3 + 0.25 * m.arousal + rng.gauss(0.04)).clamp(0.1, 1.0),
+                    keyboard,
+                },
+            );
+            self.push(t + 1.5, EventKind::KeysOff { note, keyboard });
+        }
+    }
+
+    /// Swing comping: rootless voicings in the comping rhythms, call and response with the
+    /// horn.
+    fn plan_swing_comping(&mut self, beat: u64, sw: f64, ms: f64) {
         let m = self.committed;
         let bar = beat / BEATS_PER_BAR;
         let b = (beat % BEATS_PER_BAR) as f64;

@@ -84,6 +84,10 @@ impl Composer {
         // Dialogue-dense scenes (quiet, untroubled) leave the most space; the bridge's
         // first phrase belongs to the piano.
         let mut rest_p = self.style.lead.rest * (1.0 - m.arousal) * (1.0 - m.tension);
+        if self.style.lead.tension_rest > 0.0 {
+            // A ballad's horn gives way to the dread.
+            rest_p += self.style.lead.tension_rest * m.tension;
+        }
         if Section::of_bar(bar) == Section::B && phrase.is_multiple_of(2) {
             rest_p += 0.5;
         }

@@ -161,6 +161,8 @@ pub struct Engine {
     ambience: Ambience,
     /// Key-light intensity from the light input (None without light).
     light_intensity: Option<f32>,
+    /// The score style the cue sheet asks for now (Mood source Light, Follow above 0).
+    cue_style: Option<StylePick>,
     /// A stinger requested by a lighting hit, waiting for the next `process` (strength).
     pending_hit: Option<f32>,
     /// Events played during the current `process` call (for MIDI out).
@@ -207,6 +209,8 @@ pub struct Engine {
     events_played: u64,
     /// Where the last stinger landed, in beats (hits within a beat of it merge into it).
     last_stinger_beat: f64,
+    /// `samples_rendered` when the last stinger fired (the cooldown counts from it).
+    last_stinger_sample: Option<u64>,
     /// Relocations (resets and jumps) since construction; never goes back (MIDI out compares
     /// it to know when every sounding note must end).
     relocations: u64,
@@ -231,6 +235,7 @@ impl Engine {
             pad: Pad::new(sample_rate),
             ambience: Ambience::new(sample_rate),
             light_intensity: None,
+            cue_style: None,
             pending_hit: None,
             event_log: Box::new(
                 [PlayedEvent {
@@ -268,6 +273,7 @@ impl Engine {
             light_taps_seen: 0,
             events_played: 0,
             last_stinger_beat: f64::NEG_INFINITY,
+            last_stinger_sample: None,
             relocations: 0,
         };
         e.reset();
@@ -315,6 +321,7 @@ impl Engine {
         self.reset_voices();
         self.relocations += 1;
         self.last_stinger_beat = f64::NEG_INFINITY;
+        self.last_stinger_sample = None;
         self.tick_beat = beat;
         self.tick_pos = 0;
         self.beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
@@ -441,6 +448,12 @@ impl Engine {
         let beats = self.beat_position();
         let source = self.settings.source;
         self.light_mood = self.light.tick(source, seconds, beats);
+        self.cue_style = match source {
+            MoodSource::Light if self.settings.follow > 0.0 => {
+                self.light.sheet_style(seconds, beats)
+            }
+            _ => None,
+        };
         self.light_intensity = match source {
             MoodSource::Manual => None,
             _ => self.light.intensity().and_then(|i| {
@@ -585,7 +598,8 @@ impl Engine {
             quantize_beats: self.settings.quantize.beats(),
             intensity: self.effective_intensity(),
             keys: self.settings.keys,
-            style: self.settings.style,
+            // A cue sheet that names styles switches the score (cues.rs); else the setting.
+            style: self.cue_style.unwrap_or(self.settings.style),
         }
     }
 
@@ -683,6 +697,12 @@ impl Engine {
         self.ambience
             .set_light(light.map_or_else(|| mood_brightness(m), |i| i.clamp(0.0, 1.0)));
         self.lead.set_character(self.composer.horn_character(m));
+        // A style's lyrical solo trumpet plays open; otherwise the trumpet wears its harmon.
+        self.lead.set_mute(if self.composer.style().lead.open {
+            0.0
+        } else {
+            1.0
+        });
         self.mixer.set_room(self.composer.style().room);
         self.lead.set_expression(
             0.35 + 0.4 * (1.0 - m.arousal),
@@ -771,7 +791,9 @@ impl Engine {
     }
 
     /// A stinger for a lighting hit at the current position: on the next beat or at once. Hits
-    /// that land within `STINGER_MIN_SPACING_BEATS` of the last stinger merge into it (a
+    /// within the cooldown (`Settings::stinger_cooldown_s`, as interactive-music middleware
+    /// has) after the last stinger are dropped, so a strobe's burst of hits plays one
+    /// stinger; hits that land within `STINGER_MIN_SPACING_BEATS` of the last stinger merge into it (a
     /// strobe's burst plays one stinger), so the plan never runs more than a beat ahead.
     fn fire_stinger(&mut self, strength: f32) {
         let now = self.beat_position();
@@ -782,7 +804,14 @@ impl Engine {
         if at < 0.0 || at < self.last_stinger_beat + STINGER_MIN_SPACING_BEATS - 1e-9 {
             return;
         }
+        let cooldown = (self.settings.stinger_cooldown_s as f64 * self.sample_rate as f64) as u64;
+        if let Some(last) = self.last_stinger_sample {
+            if self.samples_rendered < last.saturating_add(cooldown) {
+                return;
+            }
+        }
         self.last_stinger_beat = at;
+        self.last_stinger_sample = Some(self.samples_rendered);
         // Plan the beats up to the stinger first so it lands on top of them (at most the one
         // beat `at`: `at` is never later than the next beat).
         while (self.next_plan_beat as f64) <= at {

@@ -76,6 +76,11 @@ pub const SEED_MAX: u32 = 999;
 /// The Fixed tempo range, BPM.
 pub const FIXED_TEMPO_RANGE_BPM: (f32, f32) = (30.0, 300.0);
 
+/// The stinger cooldown's range, seconds.
+pub const STINGER_COOLDOWN_RANGE_S: (f32, f32) = (0.0, 30.0);
+/// The stinger cooldown's default, seconds.
+pub const STINGER_COOLDOWN_DEFAULT_S: f32 = 2.0;
+
 /// A level in dB inside the shared range: `LEVEL_MIN_DB..=LEVEL_MAX_DB`, or `SILENT_DB` for
 /// anything at or below -79 dB; NaN becomes 0 dB.
 pub fn sanitize_level_db(x: f32) -> f32 {
@@ -176,6 +181,9 @@ pub struct Settings {
     pub master_db: f32,
     /// When stingers for lighting hits play.
     pub stinger: StingerTiming,
+    /// Seconds after a stinger during which further lighting hits play none (a strobe's
+    /// burst fires one stinger, not ten).
+    pub stinger_cooldown_s: f32,
     /// A scene's own key-light intensity (0 = blackout), used while no live light comes in.
     pub scene_intensity: Option<f32>,
     /// Which keyboard the keys player plays (Auto: the mood chooses at each phrase).
@@ -199,6 +207,7 @@ impl Default for Settings {
             reverb: 0.35,
             master_db: 0.0,
             stinger: StingerTiming::NextBeat,
+            stinger_cooldown_s: STINGER_COOLDOWN_DEFAULT_S,
             scene_intensity: None,
             keys: KeysVoice::Auto,
             style: StylePick::Fixed(StyleId::Combo),
@@ -236,6 +245,8 @@ impl Settings {
             *db = sanitize_level_db(*db);
         }
         self.reverb = fix(self.reverb, 0.0, 1.0, d.reverb);
+        let (clo, chi) = STINGER_COOLDOWN_RANGE_S;
+        self.stinger_cooldown_s = fix(self.stinger_cooldown_s, clo, chi, d.stinger_cooldown_s);
         self.master_db = sanitize_level_db(self.master_db);
         self.scene_intensity = self
             .scene_intensity

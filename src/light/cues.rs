@@ -17,9 +17,14 @@
 //! as it owns the look: it fades with the cue and holds through later cues that name none.
 //! Cues before the first mood take their look's mood (`MappingTable::DEFAULT`); a sheet
 //! without any mood leaves the mood to the look, as before.
+//!
+//! A cue may name a score style (`"style": "night-cab"`, or `auto`): from that cue on the
+//! score switches to it (on the next phrase, as every style change), and it holds through
+//! later cues that name none.
 
 use super::event::{name_hash, Palette, MAX_PALETTE};
 use super::mapping::{hsv_to_rgb, LightLook, MappingTable};
+use crate::composer::StylePick;
 use crate::mood::Mood;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -52,6 +57,8 @@ pub struct CuePatch {
     pub palette: Option<Palette>,
     /// The mood this cue asks for (a screenplay scene's), instead of its look's.
     pub mood: Option<Mood>,
+    /// The score style from this cue on.
+    pub style: Option<StylePick>,
 }
 
 impl CuePatch {
@@ -97,6 +104,9 @@ pub struct CueSheet {
     to: Vec<LightLook>,
     /// The mood each cue fades from and to (empty when no cue names a mood).
     moods: Vec<(Mood, Mood)>,
+    /// The style in force from each cue on (the last one named at or before it; empty when
+    /// no cue names a style).
+    styles: Vec<Option<StylePick>>,
 }
 
 /// A cue sheet that could not be read: says where and why.
@@ -445,6 +455,9 @@ struct JsonCue {
     palette: Option<Vec<Vec<f64>>>,
     #[serde(default)]
     mood: Option<JsonMood>,
+    /// The score style from this cue on (`auto` or a style id).
+    #[serde(default)]
+    style: Option<String>,
     /// Free text for people (why the cue looks so); ignored.
     #[serde(default, rename = "notes")]
     _notes: Option<serde::de::IgnoredAny>,
@@ -470,6 +483,8 @@ struct Values {
     palette: Option<Vec<Vec<f64>>>,
     /// Valence, arousal, tension.
     mood: Option<[f64; 3]>,
+    /// A style id or `auto`.
+    style: Option<String>,
 }
 
 fn patch_from(v: &Values, origin: &str) -> Result<CuePatch, CueError> {
@@ -528,6 +543,14 @@ fn patch_from(v: &Values, origin: &str) -> Result<CuePatch, CueError> {
             q.push(a);
         }
         p.palette = Some(Palette::from_quads(&q));
+    }
+    if let Some(id) = &v.style {
+        p.style = Some(StylePick::from_id(id).ok_or_else(|| {
+            CueError(format!(
+                "{origin}: no style {id:?}; the styles are {}",
+                StylePick::known_ids()
+            ))
+        })?);
     }
     if let Some([v, a, t]) = v.mood {
         p.mood = Some(Mood {
@@ -601,6 +624,7 @@ impl CueSheet {
                 flicker: c.flicker,
                 palette: c.palette,
                 mood: c.mood.map(|m| [m.valence, m.arousal, m.tension]),
+                style: c.style,
             };
             raw.push(RawCue {
                 name: c.name.unwrap_or_default(),
@@ -616,8 +640,8 @@ impl CueSheet {
     /// Parses the CSV form: `#` comment lines (`# fps = 29.97`, `# beats_per_bar = 4` set
     /// those), then a header naming the columns (any order, any subset): `at` (or `time`),
     /// `fade`, `name`, `intensity`, `r`, `g`, `b` (or `rgb` as "r g b"), `h`, `s`, `v` (or
-    /// `hsv`), `cct`, `contrast`, `flicker`, `palette` ("r g b w; r g b w"). Empty cells leave
-    /// a field unchanged. Fields may be quoted ("...", with "" for a quote).
+    /// `hsv`), `cct`, `contrast`, `flicker`, `palette` ("r g b w; r g b w"), `valence`,
+    /// `arousal`, `tension` (all three or none), `style`. Empty cells leave a field unchanged. Fields may be quoted ("...", with "" for a quote).
     pub fn parse_csv(text: &str) -> Result<CueSheet, CueError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut fps = 25.0;
@@ -726,6 +750,7 @@ impl CueSheet {
                     "valence" => mood[0] = Some(num("valence", cell)?),
                     "arousal" => mood[1] = Some(num("arousal", cell)?),
                     "tension" => mood[2] = Some(num("tension", cell)?),
+                    "style" => v.style = Some(cell.to_string()),
                     "palette" => {
                         v.palette = Some(
                             cell.split(';')
@@ -807,6 +832,7 @@ impl CueSheet {
             from: Vec::with_capacity(cues.len()),
             to: Vec::with_capacity(cues.len()),
             moods: Vec::new(),
+            styles: Vec::new(),
             cues,
         };
         // Each cue starts from whatever the sheet shows at its start.
@@ -826,6 +852,13 @@ impl CueSheet {
                 held = sheet.cues[k].patch.mood.or(held);
                 let to = held.unwrap_or_else(|| table.mood(&sheet.to[k], 0.0));
                 sheet.moods.push((from, to));
+            }
+        }
+        if sheet.cues.iter().any(|c| c.patch.style.is_some()) {
+            let mut held = None;
+            for c in &sheet.cues {
+                held = c.patch.style.or(held);
+                sheet.styles.push(held);
             }
         }
         Ok(sheet)
@@ -895,6 +928,18 @@ impl CueSheet {
         }
     }
 
+    /// The style the sheet asks for at `pos` (the last one a cue at or before `pos` named),
+    /// or `None` (no cue before `pos` names one). Pure, no allocation.
+    pub fn style_at(&self, pos: f64) -> Option<StylePick> {
+        self.cue_index_at(pos)
+            .and_then(|k| self.styles.get(k).copied().flatten())
+    }
+
+    /// The style in force from cue `k` on, if the sheet names styles.
+    pub fn cue_style(&self, k: usize) -> Option<StylePick> {
+        self.styles.get(k).copied().flatten()
+    }
+
     /// Cue `k`'s target look and fade length.
     pub fn cue_look(&self, k: usize) -> Option<(LightLook, f64)> {
         Some((*self.to.get(k)?, self.cues[k].fade))
@@ -902,7 +947,7 @@ impl CueSheet {
 }
 
 /// The columns a CSV sheet may name.
-pub const CSV_COLUMNS: [&str; 22] = [
+pub const CSV_COLUMNS: [&str; 23] = [
     "at",
     "time",
     "fade",
@@ -923,6 +968,7 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "valence",
     "arousal",
     "tension",
+    "style",
     "comment",
     "notes",
 ];
@@ -1025,6 +1071,49 @@ mod tests {
         assert_eq!(s.cues[0].patch.palette.unwrap().len, 2);
         assert_eq!(s.look_at(10.0).rgb, [0.1, 0.2, 0.9]);
         assert_eq!(s.look_at(10.0).intensity, 0.9);
+    }
+
+    #[test]
+    fn a_cue_switches_the_style_and_it_holds() {
+        use crate::composer::{StyleId, StylePick};
+        let s = CueSheet::parse(
+            r#"{"cues": [
+                {"at": 0, "intensity": 0.5},
+                {"at": 10, "style": "night-cab"},
+                {"at": 20, "intensity": 0.2},
+                {"at": 30, "style": "AUTO"}
+            ]}"#,
+            CueFormat::Json,
+        )
+        .unwrap();
+        assert_eq!(s.style_at(5.0), None);
+        assert_eq!(s.style_at(10.0), Some(StylePick::Fixed(StyleId::NightCab)));
+        assert_eq!(s.style_at(25.0), Some(StylePick::Fixed(StyleId::NightCab)));
+        assert_eq!(s.style_at(31.0), Some(StylePick::Auto));
+        assert_eq!(s.style_at(f64::NAN), None);
+        let csv = CueSheet::parse(
+            "at,intensity,style\n0,0.5,\n4,0.5,border_town\n",
+            CueFormat::Csv,
+        )
+        .unwrap();
+        assert_eq!(csv.style_at(1.0), None);
+        assert_eq!(
+            csv.style_at(4.5),
+            Some(StylePick::Fixed(StyleId::BorderTown))
+        );
+        // A sheet without styles leaves the style to the parameter.
+        let plain = CueSheet::parse(r#"{"cues": [{"at": 0}]}"#, CueFormat::Json).unwrap();
+        assert_eq!(plain.style_at(1.0), None);
+        // An unknown style is refused by name, with the cue and the known styles.
+        let e = CueSheet::parse(
+            r#"{"cues": [{"at": 0, "style": "polka"}]}"#,
+            CueFormat::Json,
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("cue 1") && e.0.contains("polka") && e.0.contains("reservoir"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -290,6 +290,20 @@ impl LightModel {
         self.sidechain.process(left, right);
     }
 
+    /// The score style the cue sheet asks for at timeline position (`seconds`, `beats`): a
+    /// held `/cue/go` cue's, else the sheet's there; `None` without a sheet or when no cue
+    /// up to here names one. Pure, no allocation.
+    pub fn sheet_style(&self, seconds: f64, beats: f64) -> Option<crate::composer::StylePick> {
+        let s = self.sheet.as_ref()?;
+        if let Some(h) = &self.hold {
+            return s.cue_style(h.cue);
+        }
+        s.style_at(match s.base {
+            TimeBase::Seconds => seconds,
+            TimeBase::Beats => beats,
+        })
+    }
+
     /// The look the Light source shows at timeline position (`seconds`, `beats`), if any
     /// light is present. Pure in the timeline when a sheet is loaded and nothing holds.
     pub fn look_at(&self, seconds: f64, beats: f64) -> Option<LightLook> {

@@ -193,6 +193,9 @@ pub struct MusicParams {
     pub keys: EnumParam<KeysChoice>,
     #[id = "style"]
     pub style: EnumParam<StyleChoice>,
+    /// Seconds after a stinger in which lighting hits fire none.
+    #[id = "stinger_cooldown"]
+    pub stinger_cooldown: FloatParam,
 }
 
 /// How the "Light sidechain" input is read.
@@ -288,7 +291,9 @@ pub struct MuteSoloParams {
     pub solo_amb: BoolParam,
 }
 
-use crate::engine::settings::{LEVEL_MAX_DB, LEVEL_MIN_DB, SEED_MAX, SILENT_DB};
+use crate::engine::settings::{
+    LEVEL_MAX_DB, LEVEL_MIN_DB, SEED_MAX, SILENT_DB, STINGER_COOLDOWN_RANGE_S,
+};
 
 impl Default for MuteSoloParams {
     fn default() -> Self {
@@ -469,6 +474,17 @@ impl Default for MoodNoirParams {
                 stinger: EnumParam::new("Stinger timing", StingerChoice::NextBeat),
                 keys: EnumParam::new("Keys", KeysChoice::Auto),
                 style: EnumParam::new("Style", StyleChoice::Combo),
+                stinger_cooldown: FloatParam::new(
+                    "Stinger cooldown",
+                    d.stinger_cooldown_s,
+                    FloatRange::Skewed {
+                        min: STINGER_COOLDOWN_RANGE_S.0,
+                        max: STINGER_COOLDOWN_RANGE_S.1,
+                        factor: FloatRange::skew_factor(-1.5),
+                    },
+                )
+                .with_unit(" s")
+                .with_step_size(0.05),
             },
             mix: MixParams {
                 bass: level("Bass level"),
@@ -544,6 +560,7 @@ impl MoodNoirParams {
                 StingerChoice::NextBeat => StingerTiming::NextBeat,
                 StingerChoice::Immediate => StingerTiming::Immediate,
             },
+            stinger_cooldown_s: self.music.stinger_cooldown.value(),
             reverb: self.mix.reverb.value(),
             master_db: self.mix.master.value(),
             scene_intensity: None,

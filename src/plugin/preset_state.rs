@@ -34,6 +34,7 @@ fn knob_params(s: &Settings) -> BTreeMap<String, ParamValue> {
     f("tempo", s.fixed_tempo_bpm);
     f("swing", s.swing);
     f("reverb", s.reverb);
+    f("stinger_cooldown", s.stinger_cooldown_s);
     let lv = |db: f32| if db <= SILENT_DB { -60.0 } else { db };
     let l = s.levels;
     for (id, db) in [
@@ -129,6 +130,7 @@ pub fn state_for(preset: &PresetRef) -> Result<PluginState, String> {
                 "seed",
                 "master",
                 "stinger_timing",
+                "stinger_cooldown",
             ] {
                 p.remove(keep);
             }

@@ -1,12 +1,13 @@
 //! Monophonic lead horn: a formant-shaped source model morphing from a breathy tenor sax to
-//! a harmon-muted trumpet.
+//! a harmon-muted trumpet, or (with the mute out, `set_mute(0)`) to an open trumpet.
 //!
 //! Source: a band-limited (PolyBLEP) sawtooth plus a "subtone" sine, through a two-pole
 //! lowpass whose corner follows the blowing envelope (horns get brighter as they get louder),
 //! then four parallel formant resonators (fixed body/bell/mute resonances, fundsp SVFs) and a
 //! direct path. Breath noise goes through the same formants plus an airy band. The sax has a
 //! strong fundamental and low formants; the harmon mute removes the bottom (high-pass ~650
-//! Hz) and puts a nasal peak near 1.8 kHz.
+//! Hz) and puts a nasal peak near 1.8 kHz. The open trumpet keeps its low end, has its
+//! brassy formants at ~1.3 and ~2.7 kHz and a brighter bell.
 //! Pitch: a scoop from ~1 semitone below at every fresh attack, legato glides (`glide_to`,
 //! or a `note_on` while a note sounds), a delayed vibrato that starts ~200 ms into long notes,
 //! slow random drift of a few cents, and `fall` (a fall-off: pitch drops with acceleration
@@ -25,10 +26,17 @@ const SEED: u64 = 0x1EAD_0004;
 const OUT_GAIN: f32 = 0.9;
 
 /// The horn's top end: a tenor's bell carries little above ~6 kHz (a General MIDI tenor
-/// rolls off there too); the muted trumpet's buzz reaches higher.
-fn tone_corner(sax_to_trumpet: f32) -> f32 {
-    5800.0 + 2700.0 * sax_to_trumpet
+/// rolls off there too); the muted trumpet's buzz reaches higher, the open bell higher still.
+fn tone_corner(sax_to_trumpet: f32, mute: f32) -> f32 {
+    let muted = 5800.0 + 2700.0 * sax_to_trumpet;
+    if mute >= 1.0 {
+        muted
+    } else {
+        muted + OPEN_EXTRA_TOP_HZ * sax_to_trumpet * (1.0 - mute)
+    }
 }
+/// How much higher the open trumpet's bell reaches than the muted one's.
+const OPEN_EXTRA_TOP_HZ: f32 = 1500.0;
 const LOWEST_NOTE: f32 = 34.0;
 const HIGHEST_NOTE: f32 = 96.0;
 /// Growl: from this velocity up the player hums into the horn (throat flutter at
@@ -50,6 +58,29 @@ const HARMON: [(f32, f32, f32); 4] = [
     (3100.0, 5.0, 0.6),
     (4400.0, 6.0, 0.35),
 ];
+/// The open trumpet: broad brassy formants, a full low end, no mute's nasal peak.
+const OPEN: [(f32, f32, f32); 4] = [
+    (600.0, 1.6, 0.55),
+    (1300.0, 2.2, 1.0),
+    (2700.0, 3.0, 0.75),
+    (4200.0, 4.0, 0.3),
+];
+/// The trumpet's formants for a mute amount (1: the harmon, exactly; 0: open).
+fn trumpet_formants(mute: f32) -> [(f32, f32, f32); 4] {
+    if mute >= 1.0 {
+        return HARMON;
+    }
+    let m = mute.clamp(0.0, 1.0);
+    std::array::from_fn(|i| {
+        let (fo, qo, go) = OPEN[i];
+        let (fh, qh, gh) = HARMON[i];
+        (
+            fo * (fh / fo).powf(m),
+            qo + (qh - qo) * m,
+            go + (gh - go) * m,
+        )
+    })
+}
 
 /// Monophonic lead (tenor sax <-> harmon-muted trumpet). See the module docs.
 pub struct Lead {
@@ -93,6 +124,10 @@ pub struct Lead {
     bright2: OnePole,
     // Expression.
     character: Smooth,
+    /// The trumpet's mute: 1 the harmon (the default), 0 open (glides).
+    mute: Smooth,
+    /// The mute amount the formants were last designed for.
+    designed_mute: f32,
     breath: Smooth,
     vibrato: Smooth,
     // Resonators.
@@ -146,6 +181,8 @@ impl Lead {
             bright1: OnePole::new(sr, 2000.0),
             bright2: OnePole::new(sr, 2000.0),
             character: Smooth::new(sr, 0.2, 0.0),
+            mute: Smooth::new(sr, 0.2, 1.0),
+            designed_mute: 1.0,
             breath: Smooth::new(sr, 0.1, 0.3),
             vibrato: Smooth::new(sr, 0.1, 0.4),
             formants: SAX.map(|(f, q, _)| bandpass(sr, f, q)),
@@ -155,8 +192,8 @@ impl Lead {
             air: bandpass(sr, 2800.0, 0.8),
             mute_hp: highpass(sr, 80.0, 0.7),
             mute_hp_at: -1.0,
-            tone_lp: lowpass(sr, tone_corner(0.0), 0.6),
-            tone_lp2: lowpass(sr, tone_corner(0.0), 0.6),
+            tone_lp: lowpass(sr, tone_corner(0.0, 1.0), 0.6),
+            tone_lp2: lowpass(sr, tone_corner(0.0, 1.0), 0.6),
             tone_lp_at: -1.0,
             dc: DcBlock::new(sr, 15.0),
             nscale: (sr / 44100.0).sqrt(),
@@ -193,6 +230,8 @@ impl Lead {
         self.bright1.reset();
         self.bright2.reset();
         self.character.set_now(0.0);
+        self.mute.set_now(1.0);
+        self.designed_mute = 1.0;
         self.breath.set_now(0.3);
         self.vibrato.set_now(0.4);
         for f in &mut self.formants {
@@ -255,6 +294,14 @@ impl Lead {
     pub fn set_character(&mut self, sax_to_trumpet: f32) {
         if sax_to_trumpet.is_finite() {
             self.character.target = sax_to_trumpet.clamp(0.0, 1.0);
+        }
+    }
+
+    /// The trumpet's mute: 1 = the harmon mute (the default), 0 = open (a lyrical solo
+    /// trumpet); glides. Only the trumpet side of the character hears it.
+    pub fn set_mute(&mut self, mute: f32) {
+        if mute.is_finite() {
+            self.mute.target = mute.clamp(0.0, 1.0);
         }
     }
 
@@ -321,17 +368,25 @@ impl Lead {
         }
     }
 
-    fn design(&mut self, c: f32) {
+    fn design(&mut self, c: f32, mute: f32) {
+        let trumpet = trumpet_formants(mute);
         for i in 0..4 {
             let (fs, qs, gs) = SAX[i];
-            let (ft, qt, gt) = HARMON[i];
+            let (ft, qt, gt) = trumpet[i];
             let f = fs * (ft / fs).powf(c);
             let q = qs + (qt - qs) * c;
             self.formants[i].set(f, q);
             self.formant_gain[i] = (gs + (gt - gs) * c) / q;
         }
-        self.direct = 0.55 + (0.06 - 0.55) * c;
+        // The open trumpet's bell radiates its harmonics directly (the mute hides them).
+        let trumpet_direct = if mute >= 1.0 {
+            0.06
+        } else {
+            0.06 + 0.3 * (1.0 - mute)
+        };
+        self.direct = 0.55 + (trumpet_direct - 0.55) * c;
         self.designed = c;
+        self.designed_mute = mute;
     }
 
     /// ADDS the lead (centre) into `l`, `r` (len <= MAX_BLOCK).
@@ -340,20 +395,21 @@ impl Lead {
         let sr = self.sr;
         for i in 0..n {
             let c = self.character.tick();
+            let mu = self.mute.tick();
             let breath = self.breath.tick();
             let vib_amt = self.vibrato.tick();
             let vel = self.vel.tick();
             // The mute takes ~2 dB of loudness; the player blows harder into it.
-            let out_gain = OUT_GAIN * (1.0 + 0.3 * c);
-            if (c - self.designed).abs() > 0.002 {
-                self.design(c);
+            let out_gain = OUT_GAIN * (1.0 + 0.3 * c * mu);
+            if (c - self.designed).abs() > 0.002 || (mu - self.designed_mute).abs() > 0.002 {
+                self.design(c, mu);
             }
-            let hp = 80.0 * (650.0f32 / 80.0).powf(c);
+            let hp = 80.0 * (650.0f32 / 80.0).powf(c * mu);
             if (hp - self.mute_hp_at).abs() > 1.0 {
                 self.mute_hp.set(hp, 0.7);
                 self.mute_hp_at = hp;
             }
-            let lp = tone_corner(c);
+            let lp = tone_corner(c, mu);
             if (lp - self.tone_lp_at).abs() > 1.0 {
                 self.tone_lp.set(lp, 0.6);
                 self.tone_lp2.set(lp, 0.6);
@@ -553,6 +609,30 @@ mod tests {
                 assert!(peak(&l) > 0.05, "lead silent at {sr}");
             }
         }
+    }
+
+    #[test]
+    fn the_open_trumpet_keeps_its_low_end_and_its_level() {
+        // The harmon mute's high-pass (~650 Hz) takes the bottom away; the open bell keeps
+        // it: the share of power below 700 Hz of a G4 (392 Hz fundamental) is higher open.
+        let run = |mute: f32| {
+            let mut x = Lead::new(48000.0);
+            x.set_character(1.0);
+            x.set_mute(mute);
+            play(&mut x, &[64], 12000); // the character and mute settle
+            x.note_on(67, 0.7);
+            let (l, _) = play(&mut x, &[64], 24000);
+            let tail = &l[8000..];
+            (1.0 - power_fraction_above(tail, 48000.0, 700.0), peak(tail))
+        };
+        let (low_open, peak_open) = run(0.0);
+        let (low_muted, peak_muted) = run(1.0);
+        assert!(
+            low_open > low_muted * 1.5,
+            "below 700 Hz: open {low_open:.3}, muted {low_muted:.3}"
+        );
+        assert!(peak_open > 0.1 && peak_open < 0.8, "open peak {peak_open}");
+        assert!(peak_muted > 0.1, "muted peak {peak_muted}");
     }
 
     #[test]
