@@ -430,10 +430,8 @@ impl Composer {
             return;
         }
         // Intro: keys and bass first, brushes from the third bar, the lead after the intro.
-        if section != Section::Intro || bar >= 2 {
-            if self.style.drums.kit {
-                self.plan_drums(beat, ctx, sw, ms);
-            }
+        if (section != Section::Intro || bar >= 2) && self.style.drums.kit {
+            self.plan_drums(beat, ctx, sw, ms);
         }
         self.plan_keys(beat, sw, ms);
         self.plan_pad(beat, chord);
