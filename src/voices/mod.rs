@@ -8,6 +8,7 @@
 
 pub mod ambience;
 pub mod bass;
+pub mod brass;
 pub(crate) mod common;
 pub mod drums;
 pub mod keys;
@@ -17,6 +18,7 @@ pub mod piano;
 
 pub use ambience::Ambience;
 pub use bass::UprightBass;
+pub use brass::{Brass, BrassArt};
 pub use drums::{DrumHit, Drums};
 pub use keys::Keys;
 pub use lead::Lead;
