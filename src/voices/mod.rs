@@ -8,6 +8,7 @@
 
 pub mod ambience;
 pub mod bass;
+pub mod brass;
 pub(crate) mod common;
 pub mod drums;
 pub mod harp;
@@ -18,6 +19,7 @@ pub mod piano;
 
 pub use ambience::Ambience;
 pub use bass::UprightBass;
+pub use brass::{Brass, BrassArt};
 pub use drums::{DrumHit, Drums};
 pub use harp::Harp;
 pub use keys::Keys;
