@@ -1,6 +1,7 @@
 //! Small shared DSP building blocks (random numbers, one-pole smoothers, safety helpers).
 //! Pure functions and `Copy` state: used on the audio thread, never allocate.
 
+pub mod grain;
 pub mod limiter;
 pub mod rng;
 pub mod util;
