@@ -103,7 +103,7 @@ impl Preset {
 }
 
 /// The factory scenes built into the plugin and the CLI: (id, JSON).
-pub const FACTORY: [(&str, &str); 10] = [
+pub const FACTORY: [(&str, &str); 16] = [
     (
         "rain-soaked-alley",
         include_str!("../presets/rain-soaked-alley.json"),
@@ -129,6 +129,18 @@ pub const FACTORY: [(&str, &str); 10] = [
         "wet-boulevard",
         include_str!("../presets/wet-boulevard.json"),
     ),
+    (
+        "border-crossing",
+        include_str!("../presets/border-crossing.json"),
+    ),
+    ("cantina-heat", include_str!("../presets/cantina-heat.json")),
+    (
+        "dry-reservoir",
+        include_str!("../presets/dry-reservoir.json"),
+    ),
+    ("orange-grove", include_str!("../presets/orange-grove.json")),
+    ("cab-at-night", include_str!("../presets/cab-at-night.json")),
+    ("mirror-talk", include_str!("../presets/mirror-talk.json")),
 ];
 
 /// The user's preset folder: `$MOOD_NOIR_PRESETS` if set, else the platform's data folder

@@ -185,7 +185,18 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
     let stem_names: Vec<&str> = outputs[1..].iter().map(|o| o.name.as_str()).collect();
     assert_eq!(
         stem_names,
-        ["Bass", "Drums", "Keys", "Lead", "Pad", "Ambience", "Room"]
+        [
+            "Bass",
+            "Drums",
+            "Keys",
+            "Lead",
+            "Pad",
+            "Ambience",
+            "Room",
+            "Harp",
+            "Brass",
+            "Percussion"
+        ]
     );
     for o in &outputs[1..] {
         assert_eq!(o.channel_count, 2);

@@ -267,7 +267,7 @@ fn a_hosts_browser_lists_and_loads_the_factory_scenes_and_user_presets() {
             .is_some_and(|l| l.starts_with(&factory_dir.display().to_string()))
     };
     let factory: Vec<_> = idx.presets.iter().filter(in_factory).collect();
-    assert_eq!(factory.len(), 10, "{:?}", idx.presets);
+    assert_eq!(factory.len(), 16, "{:?}", idx.presets);
     for p in &idx.presets {
         assert_eq!(p.plugin_ids, vec![PLUGIN_ID.to_str().unwrap().to_string()]);
         assert!(!p.name.is_empty() && !p.description.is_empty(), "{p:?}");

@@ -140,8 +140,9 @@ fn midi_and_stems_are_written_and_consistent() {
     assert_eq!(bytes, std::fs::read(&mb).unwrap());
     let smf = midly::Smf::parse(&bytes).expect("a valid Standard MIDI File");
     assert_eq!(smf.header.format, midly::Format::Parallel);
-    // Conductor + bass, drums, keys (Rhodes), lead, pad, piano, mood.
-    assert_eq!(smf.tracks.len(), 8);
+    // Conductor + bass, drums, keys (Rhodes), lead, pad, piano, honky-tonk, prepared piano,
+    // harp, brass, percussion, mood.
+    assert_eq!(smf.tracks.len(), 13);
     let mut notes_by_channel = std::collections::BTreeMap::new();
     let mut ccs = 0;
     let mut tempos = 0;

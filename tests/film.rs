@@ -309,7 +309,7 @@ fn score_muxes_the_render_under_the_picture() {
         assert!(tmp(side).exists(), "{side}");
     }
     let stems: Vec<_> = std::fs::read_dir(tmp("scored-stems")).unwrap().collect();
-    assert_eq!(stems.len(), 7);
+    assert_eq!(stems.len(), 10);
     // A playable MP4: H.264 picture and AAC sound, both 8 s.
     let probe = Command::new("ffprobe")
         .args([

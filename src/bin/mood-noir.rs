@@ -89,11 +89,16 @@ enum Command {
         /// preset).
         #[arg(long)]
         style: Option<String>,
+        /// Analog grain 0..1: tape wow and flutter, saturation, hiss, crackle, an old optical
+        /// print's colour, dropouts (0: the clean sound; overrides the preset's).
+        #[arg(long)]
+        grain: Option<f32>,
         /// Also write the notes as a Standard MIDI File (one channel per instrument, the tempo
         /// map, and the mood as controllers 20-22 on channel 16).
         #[arg(long)]
         midi: Option<PathBuf>,
-        /// Also write the stems (bass, drums, keys, lead, pad, ambience, room) as WAVs into
+        /// Also write the stems (bass, drums, keys, lead, pad, ambience, room, harp, brass,
+        /// percussion) as WAVs into
         /// this folder; they sum to the main mix.
         #[arg(long)]
         stems: Option<PathBuf>,
@@ -247,6 +252,7 @@ fn run(cli: Cli) -> Result<(), String> {
             quantize,
             keys,
             style,
+            grain,
             block_size,
             quiet,
             midi,
@@ -325,6 +331,9 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             if let Some(v) = swing {
                 s.swing = finite_in("swing", v, 0.0, 1.0)?;
+            }
+            if let Some(v) = grain {
+                s.grain = finite_in("grain", v, 0.0, 1.0)?;
             }
             if let Some(q) = quantize {
                 s.quantize = match q {

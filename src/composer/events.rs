@@ -2,7 +2,8 @@
 //! the composer to the voices. Audio thread; never allocates after construction.
 
 pub use super::keys::Keyboard;
-use crate::voices::DrumHit;
+use crate::voices::percussion::PercHit;
+use crate::voices::{BrassArt, DrumHit};
 
 /// Which player an event belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +13,12 @@ pub enum Part {
     Keys,
     Lead,
     Pad,
+    /// The harpist (styles with a harp).
+    Harp,
+    /// The brass section.
+    Brass,
+    /// The percussion section (Latin percussion, the stick snare, colours).
+    Percussion,
 }
 
 /// What happens.
@@ -49,6 +56,22 @@ pub enum EventKind {
     LeadFall { time_s: f32 },
     /// The pad moves to these notes (first `len` of `notes`; `len` 0 fades it out).
     PadChord { notes: [u8; 6], len: u8 },
+    /// Pluck a harp string (MIDI note, velocity 0..1); a glissandus is a run of these.
+    HarpOn { note: u8, velocity: f32 },
+    /// Damp a harp string (the hand stops it).
+    HarpOff { note: u8 },
+    /// A brass section note with its articulation.
+    BrassOn {
+        note: u8,
+        velocity: f32,
+        art: BrassArt,
+    },
+    /// End a brass note.
+    BrassOff { note: u8 },
+    /// A brass note falls off (down a few semitones over `time_s`) and ends.
+    BrassFall { note: u8, time_s: f32 },
+    /// A stroke on the percussion section.
+    Perc { hit: PercHit, velocity: f32 },
 }
 
 impl EventKind {
@@ -65,6 +88,11 @@ impl EventKind {
                 Part::Lead
             }
             EventKind::PadChord { .. } => Part::Pad,
+            EventKind::HarpOn { .. } | EventKind::HarpOff { .. } => Part::Harp,
+            EventKind::BrassOn { .. }
+            | EventKind::BrassOff { .. }
+            | EventKind::BrassFall { .. } => Part::Brass,
+            EventKind::Perc { .. } => Part::Percussion,
         }
     }
 }

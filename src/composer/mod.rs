@@ -9,20 +9,26 @@
 //! and (for voice leading) the notes just before it.
 
 mod bass;
+mod brass;
 mod drums;
 pub mod events;
 pub mod harmony;
+mod harp;
 mod keys;
 mod lead;
+mod percussion;
 mod strings;
 pub mod style;
 
+pub use brass::STAB_FIGURES;
 pub use drums::BRUSH_STIR;
+pub use harp::{GLISS, HARP_RANGE};
 pub use keys::{Keyboard, KeysRule, KeysVoice, KEYS_RULE};
+pub use percussion::{PercStroke, AFRO_CUBAN, DREAD_ROLL, SON_CLAVE_3_2};
 pub use strings::{StringsRules, STRINGS};
 pub use style::{
-    auto_style, Style, StyleId, StylePick, AUTO_STYLE, BORDER_TOWN, COMBO, ELEVATOR, NIGHT_CAB,
-    RESERVOIR,
+    auto_style, StingerPart, Style, StyleId, StylePick, AUTO_STYLE, BORDER_TOWN, COMBO, ELEVATOR,
+    NIGHT_CAB, RESERVOIR,
 };
 
 use crate::dsp::Rng;
@@ -45,6 +51,9 @@ const S_KEYS_BAR: u64 = 5;
 const S_LEAD: u64 = 6;
 const S_LEAD_MOTIF: u64 = 7;
 const S_STINGER: u64 = 8;
+const S_PERC: u64 = 9;
+const S_HARP: u64 = 10;
+const S_BRASS: u64 = 11;
 
 /// Bars of intro at the top of the timeline (bass and keys, then brushes; the lead waits).
 const INTRO_BARS: u64 = 4;
@@ -438,11 +447,21 @@ impl Composer {
         if section != Section::Intro {
             self.plan_lead(beat, sw, ms);
         }
+        // The film-score sections: percussion with the kit (from the third bar), the harp
+        // from the top, the brass after the intro.
+        if section != Section::Intro || bar >= 2 {
+            self.plan_percussion(beat, sw, ms);
+        }
+        self.plan_harp(beat, chord);
+        if section != Section::Intro {
+            self.plan_brass(beat, chord, sw, ms);
+        }
     }
 
-    /// A stinger for a lighting hit (flash, lightning, a door): crash and kick, a dissonant
-    /// piano stab, a low bass hit and the lead's two-note brass motif (Herrmann's falling
-    /// tritone), all starting at `at` (beats). `strength` 0..1 scales it.
+    /// A stinger for a lighting hit (flash, lightning, a door): the style's parts
+    /// (`Style::stinger`, e.g. the combo's crash and kick, dissonant piano stab, low bass hit
+    /// and the horn's falling tritone after Herrmann), all starting at `at` (beats).
+    /// `strength` 0..1 scales it.
     pub fn stinger(&mut self, at: f64, strength: f32) {
         let s = if strength.is_finite() {
             strength.clamp(0.0, 1.0)
@@ -453,70 +472,117 @@ impl Composer {
         let beat = at.max(0.0).floor() as u64;
         let chord = self.chord_at(beat);
         let mut rng = Rng::from_parts(self.seed, beat, S_STINGER);
-        self.push(
-            at,
-            EventKind::Drum {
-                hit: DrumHit::Crash,
-                velocity: v,
-            },
-        );
-        self.push(
-            at,
-            EventKind::Drum {
-                hit: DrumHit::Kick,
-                velocity: v,
-            },
-        );
-        let root = 36 + (chord.root - 36).rem_euclid(12);
-        let low = if root > 40 { root - 12 } else { root };
-        self.push(
-            at,
-            EventKind::BassOn {
-                note: low as u8,
-                velocity: v,
-            },
-        );
-        self.last_bass = low;
-        // Stab: root-position dim7 plus a minor ninth on top, short.
-        let base = 60 + (chord.root - 60).rem_euclid(12) - 12;
-        for iv in [0, 3, 6, 9, 13] {
-            let n = (base + iv) as u8;
-            self.push(
-                at + rng.range(0.0, 0.01) as f64,
-                EventKind::KeysOn {
-                    note: n,
-                    velocity: v,
-                    keyboard: self.keyboard(),
-                },
-            );
-            self.push(
-                at + 0.45,
-                EventKind::KeysOff {
-                    note: n,
-                    keyboard: self.keyboard(),
-                },
-            );
+        for &part in self.style.stinger {
+            self.stinger_part(part, at, v, chord, &mut rng);
         }
-        let top = 72 + (chord.root + 1 - 72).rem_euclid(12);
-        self.push(
-            at,
-            EventKind::LeadOn {
-                note: top as u8,
-                velocity: v,
-                legato: false,
-            },
-        );
-        self.push(
-            at + 0.5,
-            EventKind::LeadOn {
-                note: (top - 6) as u8,
-                velocity: v * 0.9,
-                legato: false,
-            },
-        );
-        self.push(at + 1.6, EventKind::LeadFall { time_s: 0.35 });
-        self.last_lead = top - 6;
-        self.lead_sounding = false;
+    }
+
+    /// One part of a stinger (see `StingerPart`).
+    fn stinger_part(&mut self, part: StingerPart, at: f64, v: f32, chord: Chord, rng: &mut Rng) {
+        use crate::voices::PercHit;
+        let drum = |hit, velocity| EventKind::Drum { hit, velocity };
+        let perc = |hit, velocity| EventKind::Perc { hit, velocity };
+        match part {
+            StingerPart::Crash => self.push(at, drum(DrumHit::Crash, v)),
+            StingerPart::Kick => self.push(at, drum(DrumHit::Kick, v)),
+            StingerPart::BassHit => {
+                let root = 36 + (chord.root - 36).rem_euclid(12);
+                let low = if root > 40 { root - 12 } else { root };
+                self.push(
+                    at,
+                    EventKind::BassOn {
+                        note: low as u8,
+                        velocity: v,
+                    },
+                );
+                self.last_bass = low;
+            }
+            StingerPart::KeysStab | StingerPart::PreparedCluster => {
+                // Stab: root-position dim7 plus a minor ninth on top, short; the prepared
+                // piano's is a low cluster of bolted strings, left to ring.
+                let keyboard = if part == StingerPart::PreparedCluster {
+                    Keyboard::Prepared
+                } else {
+                    self.keyboard()
+                };
+                let (base, ivs, len): (i32, &[i32], f64) = if part == StingerPart::KeysStab {
+                    (
+                        60 + (chord.root - 60).rem_euclid(12) - 12,
+                        &[0, 3, 6, 9, 13],
+                        0.45,
+                    )
+                } else {
+                    (36 + (chord.root - 36).rem_euclid(12), &[0, 1, 2, 6, 7], 1.5)
+                };
+                for &iv in ivs {
+                    let n = (base + iv) as u8;
+                    self.push(
+                        at + rng.range(0.0, 0.01) as f64,
+                        EventKind::KeysOn {
+                            note: n,
+                            velocity: v,
+                            keyboard,
+                        },
+                    );
+                    self.push(at + len, EventKind::KeysOff { note: n, keyboard });
+                }
+            }
+            StingerPart::HornTritone => {
+                let top = 72 + (chord.root + 1 - 72).rem_euclid(12);
+                self.push(
+                    at,
+                    EventKind::LeadOn {
+                        note: top as u8,
+                        velocity: v,
+                        legato: false,
+                    },
+                );
+                self.push(
+                    at + 0.5,
+                    EventKind::LeadOn {
+                        note: (top - 6) as u8,
+                        velocity: v * 0.9,
+                        legato: false,
+                    },
+                );
+                self.push(at + 1.6, EventKind::LeadFall { time_s: 0.35 });
+                self.last_lead = top - 6;
+                self.lead_sounding = false;
+            }
+            StingerPart::HornFall => {
+                let top = 74 + (chord.root + 2 - 74).rem_euclid(12);
+                self.push(
+                    at,
+                    EventKind::LeadOn {
+                        note: top as u8,
+                        velocity: v,
+                        legato: false,
+                    },
+                );
+                self.push(at + 1.0, EventKind::LeadFall { time_s: 0.5 });
+                self.last_lead = top;
+                self.lead_sounding = false;
+            }
+            StingerPart::BrassStab => self.brass_stab_fall(at, chord, v),
+            StingerPart::LowBrass => {
+                let seconds = 0.8;
+                self.low_brass_swell(at, chord, v, seconds, 2.5);
+            }
+            StingerPart::SnareSnap => {
+                self.push(at, perc(PercHit::SnareSnap, v));
+                self.push(at, perc(PercHit::SnareRim, v * 0.7));
+            }
+            StingerPart::Timbales => {
+                self.push(at, perc(PercHit::TimbaleRim, v));
+                self.push(at, perc(PercHit::Cowbell, v * 0.8));
+                self.push(at, perc(PercHit::TimbaleLow, v * 0.9));
+            }
+            StingerPart::TamTam => self.push(at, perc(PercHit::TamTam, v)),
+            StingerPart::HarpGliss => {
+                let (lo, hi, _) = harp::GLISS;
+                self.harp_gliss(at, chord, (hi, lo), 0.75, v, 4.0);
+            }
+        }
     }
 
     fn push(&mut self, beat: f64, kind: EventKind) {

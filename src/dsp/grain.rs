@@ -172,6 +172,20 @@ impl Default for GrainDetail {
 }
 
 impl GrainDetail {
+    /// A copy with every weight made safe (NaN -> 0, clamped to 0..1).
+    pub fn sanitized(self) -> Self {
+        let [wow, flutter, saturation, hiss, crackle, optical, dropouts] = self.weights();
+        Self {
+            wow,
+            flutter,
+            saturation,
+            hiss,
+            crackle,
+            optical,
+            dropouts,
+        }
+    }
+
     /// The weights in a fixed order (wow, flutter, saturation, hiss, crackle, optical,
     /// dropouts), each made safe: NaN -> 0, clamped to 0..1.
     fn weights(&self) -> [f32; 7] {
@@ -624,7 +638,8 @@ impl Grain {
                 },
                 rate,
                 len,
-            ).0
+            )
+            .0
         };
         let rumble_pair = (
             Svf::new(rate, RUMBLE_BAND_HZ.0, 0.7),
@@ -634,9 +649,7 @@ impl Grain {
             let (mut h, mut l) = rumble_pair;
             1.0 / noise_stats(|x| l.tick(h.tick(x).0).1, rate, len).0
         };
-        let wow_span_s = wow_amp_s[0]
-            + wow_amp_s[1]
-            + NOISE_LIMIT_SD * drift_scale.1;
+        let wow_span_s = wow_amp_s[0] + wow_amp_s[1] + NOISE_LIMIT_SD * drift_scale.1;
         let flutter_span_s = flutter_amp_s + NOISE_LIMIT_SD * flutter_noise_scale.1;
         // The read moves between 0 and twice the span (centre + excursion).
         let span = 2.0 * (wow_span_s + flutter_span_s) * sr;
@@ -736,7 +749,9 @@ impl Grain {
     /// random streams are left as they are.
     fn clear_state(&mut self) {
         self.ring.iter_mut().for_each(|f| *f = [0.0; LANES]);
-        self.lanes.iter_mut().for_each(|l| *l = LaneState::default());
+        self.lanes
+            .iter_mut()
+            .for_each(|l| *l = LaneState::default());
         self.pos = 0;
         self.coefs = Coefs::clear(self.sr);
         for r in [
@@ -797,12 +812,7 @@ impl Grain {
     /// linear sum of the processed stems is the processed sum, except for saturation, which
     /// is per stem); the added noise (hiss, crackle, rumble) goes into `noise_stem` only, so
     /// the stems still sum to the main mix.
-    pub fn process(
-        &mut self,
-        stems: &mut [[[f32; MAX_BLOCK]; 2]],
-        n: usize,
-        noise_stem: usize,
-    ) {
+    pub fn process(&mut self, stems: &mut [[[f32; MAX_BLOCK]; 2]], n: usize, noise_stem: usize) {
         let n = n.min(MAX_BLOCK);
         if n == 0 {
             return;
@@ -831,7 +841,7 @@ impl Grain {
         let mask = self.ring_len - 1;
         let mut active = n;
         for i in 0..n {
-            if self.t % CTRL as u64 == 0 {
+            if self.t.is_multiple_of(CTRL as u64) {
                 if let Control::Sleep = self.control() {
                     active = i;
                     break;
@@ -943,7 +953,17 @@ impl Grain {
                 if on_grid {
                     st.flush();
                 }
-                process_lanes(st, ring, &cf, start..end, &taps, &wts, &gain, &mix, &mut out);
+                process_lanes(
+                    st,
+                    ring,
+                    &cf,
+                    start..end,
+                    &taps,
+                    &wts,
+                    &gain,
+                    &mix,
+                    &mut out,
+                );
             }
             // Out.
             for k in 0..LANES {
@@ -1110,11 +1130,8 @@ impl Grain {
         } else {
             sr
         };
-        let (lp_g, lp_c1, lp_c0) = svf_coefs(
-            sr,
-            lp_hz,
-            core::f32::consts::FRAC_1_SQRT_2 + PRESENCE_Q * o,
-        );
+        let (lp_g, lp_c1, lp_c0) =
+            svf_coefs(sr, lp_hz, core::f32::consts::FRAC_1_SQRT_2 + PRESENCE_Q * o);
         self.coefs = Coefs {
             sat_lo,
             sat_hi,
@@ -1147,10 +1164,8 @@ impl Grain {
             .retarget(dip * (1.0 + FLICKER_DEPTH * o * flick), snap);
         self.mix
             .retarget((self.amount / ENGAGE_AMOUNT).min(1.0), snap);
-        self.hiss.retarget(
-            HISS_RMS * self.nscale * w[W_HISS] * w[W_HISS].sqrt(),
-            snap,
-        );
+        self.hiss
+            .retarget(HISS_RMS * self.nscale * w[W_HISS] * w[W_HISS].sqrt(), snap);
         self.crackle.retarget(w[W_CRACKLE], snap);
         self.rumble_l
             .retarget(rumble_level * (rumble[0] + 0.5 * rumble[1]), snap);
@@ -1308,8 +1323,10 @@ mod tests {
         noise_stem: usize,
     ) -> Vec<(Vec<f32>, Vec<f32>)> {
         let len = input[0].0.len();
-        let mut out: Vec<(Vec<f32>, Vec<f32>)> =
-            input.iter().map(|_| (vec![0.0; len], vec![0.0; len])).collect();
+        let mut out: Vec<(Vec<f32>, Vec<f32>)> = input
+            .iter()
+            .map(|_| (vec![0.0; len], vec![0.0; len]))
+            .collect();
         let mut buf: Vec<Block> = vec![[[0.0; MAX_BLOCK]; 2]; input.len()];
         let (mut i, mut j) = (0, 0);
         while i < len {
@@ -1397,8 +1414,16 @@ mod tests {
         assert!(g.is_bypassed());
         let out = run(&mut g, &input, &[64], 0);
         for (a, b) in out.iter().zip(&input) {
-            assert!(a.0.iter().zip(&b.0).all(|(x, y)| x.to_bits() == y.to_bits()));
-            assert!(a.1.iter().zip(&b.1).all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert!(a
+                .0
+                .iter()
+                .zip(&b.0)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert!(a
+                .1
+                .iter()
+                .zip(&b.1)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
         }
     }
 
@@ -1459,7 +1484,10 @@ mod tests {
             let b = script(sizes);
             for (s, (x, y)) in a.iter().zip(&b).enumerate() {
                 let first = (0..x.0.len()).find(|&i| x.0[i] != y.0[i] || x.1[i] != y.1[i]);
-                assert!(first.is_none(), "stem {s} differs from sample {first:?} with {sizes:?}");
+                assert!(
+                    first.is_none(),
+                    "stem {s} differs from sample {first:?} with {sizes:?}"
+                );
             }
         }
     }
@@ -1499,7 +1527,10 @@ mod tests {
             let level = rms(noise) as f64;
             assert!(level > 1e-4, "no noise at {sr}: {level}");
             // The mean is a tiny fraction of the noise (rumble included): no DC.
-            assert!(mean.abs() < 0.02 * level, "DC {mean} vs rms {level} at {sr}");
+            assert!(
+                mean.abs() < 0.02 * level,
+                "DC {mean} vs rms {level} at {sr}"
+            );
             // Music in.
             let input = material(sr, 2, len);
             let mut g = grain(sr, 2, 1.0, GrainDetail::default());
@@ -1541,7 +1572,9 @@ mod tests {
         };
         let mut g = grain(sr, 3, 1.0, detail);
         let each = run(&mut g, &input, &[64], 0);
-        let sum_in: Vec<f32> = (0..len).map(|i| input.iter().map(|s| s.0[i]).sum()).collect();
+        let sum_in: Vec<f32> = (0..len)
+            .map(|i| input.iter().map(|s| s.0[i]).sum())
+            .collect();
         let mut g = grain(sr, 1, 1.0, detail);
         let whole = run(&mut g, &[(sum_in.clone(), sum_in)], &[64], 0);
         let worst = (0..len)
@@ -1596,14 +1629,20 @@ mod tests {
         let mut g = grain(sr, 1, 1.0, detail);
         let out = run(&mut g, &[(x.clone(), x)], &[64], 5);
         let f = inst_freq(&out[0].0[4800..], sr);
-        let m = f.chunks_exact(avg).map(|c| c.iter().sum::<f32>() / avg as f32).collect();
+        let m = f
+            .chunks_exact(avg)
+            .map(|c| c.iter().sum::<f32>() / avg as f32)
+            .collect();
         (f, m)
     }
 
     #[test]
     fn wow_bends_a_1khz_sine_slowly_by_about_a_quarter_percent() {
         let (f, m) = modulation_of(only(W_WOW), 40.0, 20);
-        let dev = f.iter().map(|v| (v / 1000.0 - 1.0).abs()).fold(0.0f32, f32::max);
+        let dev = f
+            .iter()
+            .map(|v| (v / 1000.0 - 1.0).abs())
+            .fold(0.0f32, f32::max);
         // Designed: 0.13 % + 0.04 % periodic + drift of 0.035 % rms: a peak near 0.2-0.25 %.
         assert!((0.0012..0.0035).contains(&dev), "peak deviation {dev}");
         // Averaged over 20 periods: the modulation sampled at 50 Hz.
@@ -1615,13 +1654,19 @@ mod tests {
     #[test]
     fn flutter_is_faster_and_smaller() {
         let (f, m) = modulation_of(only(W_FLUTTER), 20.0, 10);
-        let dev = f.iter().map(|v| (v / 1000.0 - 1.0).abs()).fold(0.0f32, f32::max);
+        let dev = f
+            .iter()
+            .map(|v| (v / 1000.0 - 1.0).abs())
+            .fold(0.0f32, f32::max);
         // 0.03 % periodic (wandering 0.5..1) + 0.01 % rms random: a peak near 0.04-0.06 %.
         assert!((0.0002..0.0009).contains(&dev), "peak deviation {dev}");
         // Averaged over 10 periods: sampled at 100 Hz.
         let (rate, share) = dominant_rate(&m, 100.0, 5.0, 16.0);
         assert!((6.0..14.0).contains(&rate), "flutter rate {rate}");
-        assert!(share > 0.7, "only {share} of the modulation is flutter-fast");
+        assert!(
+            share > 0.7,
+            "only {share} of the modulation is flutter-fast"
+        );
     }
 
     #[test]
@@ -1633,7 +1678,12 @@ mod tests {
             let out = run(&mut g, &[(x.clone(), x)], &[64], 3);
             assert_clean(&out[0].0, "wow");
             // The largest excursion used is inside the line, with the design's margin.
-            assert!(g.peak_delay <= g.max_delay, "{} > {}", g.peak_delay, g.max_delay);
+            assert!(
+                g.peak_delay <= g.max_delay,
+                "{} > {}",
+                g.peak_delay,
+                g.max_delay
+            );
             assert!(g.peak_delay > 0.0);
             let design = 2.0 * (g.wow_span_s + g.flutter_span_s) * sr;
             assert!(g.peak_delay <= design + 1.0, "{} > {design}", g.peak_delay);
@@ -1682,7 +1732,10 @@ mod tests {
         let (loud, h2) = thd(0.5);
         // The cubic term's 3rd harmonic grows with level squared: (0.2/0.05)^2 = 16x.
         assert!(quiet < 0.005, "quiet THD {quiet}");
-        assert!(mid > 4.0 * quiet && loud > 2.0 * mid, "{quiet} {mid} {loud}");
+        assert!(
+            mid > 4.0 * quiet && loud > 2.0 * mid,
+            "{quiet} {mid} {loud}"
+        );
         assert!(loud > 0.03, "loud THD {loud}");
         // Slightly asymmetric: some 2nd harmonic.
         assert!(h2 > 0.003, "no even harmonics: {h2}");
@@ -1749,12 +1802,23 @@ mod tests {
         assert!((2..=20).contains(&found.len()), "{} dropouts", found.len());
         for (start, n) in &found {
             // Each recovers within 300 ms (60 windows), and is a dip (> 3 dB) to begin with.
-            assert!(n * win < (0.3 * sr) as usize, "dropout at {start} lasts {n} windows");
+            assert!(
+                n * win < (0.3 * sr) as usize,
+                "dropout at {start} lasts {n} windows"
+            );
         }
         // The deepest one reaches at least 6 dB.
         assert!(deepest < 0.5, "deepest {deepest}");
         // With the dropouts weighted out, none.
-        let mut g = grain(sr, 1, 1.0, GrainDetail { dropouts: 0.0, ..only(W_OPTICAL) });
+        let mut g = grain(
+            sr,
+            1,
+            1.0,
+            GrainDetail {
+                dropouts: 0.0,
+                ..only(W_OPTICAL)
+            },
+        );
         let out = run(&mut g, &[(x.clone(), x)], &[64], 3);
         assert!(dips(&out[0].0[4800..], win).0.is_empty());
     }
@@ -1798,7 +1862,11 @@ mod tests {
         assert!(crest > 8.0, "crackle crest factor {crest}");
         // The rumble: some, but little below 15 Hz (no DC, no sub-audio warp). Averaged in
         // groups of 32 samples: 1500 Hz, plenty for a rumble.
-        let seg: Vec<f32> = x.chunks_exact(32).take(8192).map(|c| c.iter().sum::<f32>() / 32.0).collect();
+        let seg: Vec<f32> = x
+            .chunks_exact(32)
+            .take(8192)
+            .map(|c| c.iter().sum::<f32>() / 32.0)
+            .collect();
         let p = power_spectrum(&seg);
         let bin = sr / 32.0 / seg.len() as f32;
         let band = |lo: f32, hi: f32| -> f64 {

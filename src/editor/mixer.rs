@@ -1,29 +1,50 @@
 //! The mix panel: one strip per instrument (level fader, mute, solo) for every instrument whose
 //! `lvl_<name>` parameter this build has, then reverb and master. Mute and solo are the
-//! `mute_<name>`/`solo_<name>` parameters when they exist (greyed out otherwise). GUI thread.
+//! `mute_<name>`/`solo_<name>` parameters when they exist (greyed out otherwise); reverb,
+//! master and the analog grain, whose label opens the grain's detail (one fader per kind of
+//! wear). Rows shrink to fit the panel. GUI thread.
 
 use super::controls::{drive_gesture, toggle, Controls};
 use super::theme;
 use egui::{pos2, vec2, Align2, Color32, CornerRadius, Rect, Sense, Stroke, Ui};
 
 /// Instruments in mixing-desk order: (id suffix, label).
-pub const INSTRUMENTS: [(&str, &str); 6] = [
+pub const INSTRUMENTS: [(&str, &str); 9] = [
     ("bass", "Bass"),
     ("drums", "Drums"),
     ("keys", "Keys"),
     ("lead", "Lead"),
     ("pad", "Pad"),
     ("amb", "Ambience"),
+    ("harp", "Harp"),
+    ("brass", "Brass"),
+    ("perc", "Perc."),
+];
+
+/// The grain's detail faders: (parameter id, label).
+pub const GRAIN_DETAIL: [(&str, &str); 7] = [
+    ("grain_wow", "Wow"),
+    ("grain_flutter", "Flutter"),
+    ("grain_sat", "Saturation"),
+    ("grain_hiss", "Hiss"),
+    ("grain_crackle", "Crackle"),
+    ("grain_optical", "Optical print"),
+    ("grain_dropouts", "Dropouts"),
 ];
 
 /// Width of the instrument-name column ("Ambience" at 13 pt).
 const NAME_W: f32 = 60.0;
-/// Height of one strip row.
+/// Height of one strip row (at most; rows shrink to fit the panel, down to `MIN_ROW_H`).
 pub const ROW_H: f32 = 22.0;
+/// The smallest row height.
+const MIN_ROW_H: f32 = 14.0;
 
 /// Draws the strips into the current `ui` (full width).
 pub fn show(ui: &mut Ui, controls: &Controls) {
     ui.label(theme::heading("Mix"));
+    let rows = (INSTRUMENTS.len() + 3) as f32;
+    let gap = ui.spacing().item_spacing.y;
+    let row_h = ((ui.available_height() / rows) - gap).clamp(MIN_ROW_H, ROW_H);
     let any_solo = INSTRUMENTS.iter().any(|(id, _)| {
         controls
             .get(&format!("solo_{id}"))
@@ -39,9 +60,9 @@ pub fn show(ui: &mut Ui, controls: &Controls) {
         let soloed = solo.is_some_and(|p| p.normalized() > 0.5);
         let silent = muted || (any_solo && !soloed);
         ui.horizontal(|ui| {
-            ui.set_height(ROW_H);
+            ui.set_height(row_h);
             let name_col = if silent { theme::DIM } else { theme::PAPER };
-            let (r, _) = ui.allocate_exact_size(vec2(NAME_W, ROW_H), Sense::hover());
+            let (r, _) = ui.allocate_exact_size(vec2(NAME_W, row_h), Sense::hover());
             ui.painter().text(
                 r.left_center(),
                 Align2::LEFT_CENTER,
@@ -65,15 +86,15 @@ pub fn show(ui: &mut Ui, controls: &Controls) {
                 theme::AMBER,
                 &format!("Solo {label}"),
             );
-            level_fader(ui, controls, level, silent);
+            level_fader(ui, controls, level, silent, row_h);
         });
     }
     for (id, label) in [("reverb", "Reverb"), ("master", "Master")] {
         let Some(p) = controls.get(id) else { continue };
         ui.horizontal(|ui| {
-            ui.set_height(ROW_H);
+            ui.set_height(row_h);
             let toggles_w = 2.0 * (22.0 + ui.spacing().item_spacing.x);
-            let (r, _) = ui.allocate_exact_size(vec2(NAME_W + toggles_w, ROW_H), Sense::hover());
+            let (r, _) = ui.allocate_exact_size(vec2(NAME_W + toggles_w, row_h), Sense::hover());
             ui.painter().text(
                 r.left_center(),
                 Align2::LEFT_CENTER,
@@ -81,15 +102,61 @@ pub fn show(ui: &mut Ui, controls: &Controls) {
                 theme::body_font(13.0),
                 theme::PAPER,
             );
-            level_fader(ui, controls, p, false);
+            level_fader(ui, controls, p, false, row_h);
+        });
+    }
+    if let Some(p) = controls.get("grain") {
+        ui.horizontal(|ui| {
+            ui.set_height(row_h);
+            let toggles_w = 2.0 * (22.0 + ui.spacing().item_spacing.x);
+            ui.allocate_ui_with_layout(
+                vec2(NAME_W + toggles_w, row_h),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.menu_button(
+                        egui::RichText::new("Grain \u{25be}")
+                            .font(theme::body_font(13.0))
+                            .color(theme::PAPER),
+                        |ui| {
+                            ui.set_min_width(220.0);
+                            ui.label(theme::heading("Grain detail"));
+                            for (id, label) in GRAIN_DETAIL {
+                                let Some(d) = controls.get(id) else { continue };
+                                ui.horizontal(|ui| {
+                                    ui.set_height(ROW_H);
+                                    let (r, _) =
+                                        ui.allocate_exact_size(vec2(90.0, ROW_H), Sense::hover());
+                                    ui.painter().text(
+                                        r.left_center(),
+                                        Align2::LEFT_CENTER,
+                                        label,
+                                        theme::body_font(13.0),
+                                        theme::PAPER,
+                                    );
+                                    level_fader(ui, controls, d, false, ROW_H);
+                                });
+                            }
+                        },
+                    )
+                    .response
+                    .on_hover_text("Analog wear: click for the detail of each kind");
+                },
+            );
+            level_fader(ui, controls, p, false, row_h);
         });
     }
 }
 
 /// A one-line fader: track with the value printed inside.
-fn level_fader(ui: &mut Ui, controls: &Controls, p: super::controls::ParamHandle, dim: bool) {
+fn level_fader(
+    ui: &mut Ui,
+    controls: &Controls,
+    p: super::controls::ParamHandle,
+    dim: bool,
+    row_h: f32,
+) {
     let w = ui.available_width();
-    let (rect, resp) = ui.allocate_exact_size(vec2(w, ROW_H - 4.0), Sense::click_and_drag());
+    let (rect, resp) = ui.allocate_exact_size(vec2(w, row_h - 4.0), Sense::click_and_drag());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, CornerRadius::same(2), theme::WELL);
     let v = p.normalized();

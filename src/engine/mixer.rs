@@ -1,11 +1,15 @@
 //! The band's bus: per-instrument gain and gentle tape saturation, the room (fundsp's 32-line
 //! FDN reverb), DC blocking, a look-ahead peak limiter with a -1 dBFS ceiling and a declicker
 //! for timeline jumps. It also produces the stems: each instrument and the room return, after
-//! the same limiter gain and delay, so that the stems sum to the main mix.
+//! the same limiter gain and delay, so that the stems sum to the main mix. Analog grain
+//! (`dsp::grain`) wears every stem alike before the limiter; at grain 0 it is bypassed and the
+//! mix is bit for bit the mix without it.
 //! Audio thread; everything is allocated in `Mixer::new`.
 
+use crate::dsp::grain::{Grain, GrainDetail};
 use crate::dsp::limiter::Limiter;
 use crate::dsp::util::{db_to_gain, flush, one_pole_coef, soft_clip};
+use crate::dsp::MAX_BLOCK;
 use fundsp::audiounit::AudioUnit;
 use fundsp::prelude32::{dcblock_hz, reverb_stereo};
 
@@ -20,19 +24,39 @@ pub const TRUE_PEAK_CEILING: f32 = 0.871;
 /// Anti-denormal bias fed to the reverb (-180 dBFS; the DC blocker removes it).
 const REVERB_BIAS: f32 = 1.0e-9;
 
-/// Instrument channels, in stem order.
-pub const CHANNELS: usize = 6;
+/// Instrument channels: bass, drums, keys, lead, pad, ambience, harp, brass, percussion.
+pub const CHANNELS: usize = 9;
 /// Stems: the instruments plus the room (reverb return).
 pub const STEMS: usize = CHANNELS + 1;
+/// The room's stem index (kept where it was before the harp, brass and percussion stems were
+/// appended, so aux ports and stem files keep their numbers).
+pub const ROOM: usize = 6;
+/// The stem index of each instrument channel.
+pub const STEM_OF: [usize; CHANNELS] = [0, 1, 2, 3, 4, 5, 7, 8, 9];
 /// Stem names, in order (the plugin's aux output names).
-pub const STEM_NAMES: [&str; STEMS] = ["Bass", "Drums", "Keys", "Lead", "Pad", "Ambience", "Room"];
+pub const STEM_NAMES: [&str; STEMS] = [
+    "Bass",
+    "Drums",
+    "Keys",
+    "Lead",
+    "Pad",
+    "Ambience",
+    "Room",
+    "Harp",
+    "Brass",
+    "Percussion",
+];
+/// The stem the grain's own noise (hiss, crackle, rumble) goes to: the ambience's.
+const GRAIN_NOISE_STEM: usize = 5;
+/// Seed of the grain's random wear (fixed: the same position renders the same wear).
+const GRAIN_SEED: u64 = 0x6e6f_6972;
 /// How much of each instrument goes to the room (times the Reverb setting).
-const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3];
+const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3, 1.0, 0.7, 0.6];
 /// Gain staging per instrument (dB), balanced by loudness-measuring the stems of the factory
 /// scenes: the horn sits on top, bass and keys under it, the kit and strings behind.
-const STAGE_DB: [f32; CHANNELS] = [-3.0, 5.0, -2.0, -5.5, 0.5, -6.0];
+const STAGE_DB: [f32; CHANNELS] = [-3.0, 5.0, -2.0, -5.5, 0.5, -6.0, -3.0, -6.0, -2.0];
 /// Tape drive per instrument: how hard peaks are rounded (0 = clean).
-const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0];
+const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0, 0.15, 0.4, 0.3];
 
 /// One step of a one-pole glide toward `target` that lands on it exactly (a gain gliding to
 /// zero must not creep through the subnormals: muted stems and a dry room would cost CPU in
@@ -97,6 +121,10 @@ pub struct Mixer {
     dc: Vec<[Box<dyn AudioUnit>; 2]>,
     /// Peak limiter (gain computed on the main mix, delays each stem identically).
     limiter: Limiter,
+    /// Analog wear over every stem (bypassed at amount 0).
+    grain: Grain,
+    /// This chunk's stems before the limiter: `[stem][left/right][sample]`.
+    block: [[[f32; MAX_BLOCK]; 2]; STEMS],
     /// Delay lines matching the limiter's look-ahead, one per stem.
     delays: Vec<StemDelay>,
     /// Smoothed linear gains per instrument.
@@ -153,6 +181,8 @@ impl Mixer {
             reverb,
             dc,
             limiter,
+            grain: Grain::new(sample_rate, STEMS, GRAIN_SEED),
+            block: [[[0.0; MAX_BLOCK]; 2]; STEMS],
             delays,
             gain: [1.0; CHANNELS],
             gain_target: [1.0; CHANNELS],
@@ -185,6 +215,7 @@ impl Mixer {
     fn clear_buffers(&mut self) {
         self.reverb.reset();
         self.limiter.reset();
+        self.grain.reset();
         for d in self.delays.iter_mut() {
             d.reset();
         }
@@ -232,6 +263,12 @@ impl Mixer {
         }
     }
 
+    /// Sets the analog grain (0..1; 0 bypasses it exactly) and the weight of each kind of wear.
+    pub fn set_grain(&mut self, amount: f32, detail: GrainDetail) {
+        self.grain.set_amount(amount);
+        self.grain.set_detail(detail);
+    }
+
     /// Arms the declicker before the band is reset on a timeline jump: the old output's last
     /// value fades out over ~3 ms instead of stepping to the new signal.
     pub fn begin_jump(&mut self) {
@@ -240,18 +277,18 @@ impl Mixer {
     }
 
     /// Mixes `n` samples of the instrument buffers (`inputs[c] = (left, right)`) into the
-    /// target (overwritten).
+    /// target (overwritten); `n` is at most `MAX_BLOCK`.
     pub fn process(&mut self, inputs: &[(&[f32], &[f32]); CHANNELS], out: &mut MixTarget) {
-        let n = out.left.len();
+        let n = out.left.len().min(MAX_BLOCK);
+        // Stage 1: gain, tape drive and DC blocking per instrument; the room.
         for i in 0..n {
             self.send = glide(self.send, self.send_target, self.coef);
             self.master = glide(self.master, self.master_target, self.coef);
-            let mut stem = [[0.0f32; 2]; STEMS];
             let mut send = [REVERB_BIAS; 2];
-            let mut sum = [0.0f32; 2];
             for c in 0..CHANNELS {
                 self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
                 let g = self.gain[c] * self.master;
+                let s = STEM_OF[c];
                 for (k, x) in [inputs[c].0[i], inputs[c].1[i]].into_iter().enumerate() {
                     let d = DRIVE[c];
                     let y = if d > 0.0 {
@@ -259,36 +296,43 @@ impl Mixer {
                     } else {
                         x
                     };
-                    let y = self.dc[c][k].filter_mono(y * g);
-                    stem[c][k] = y;
-                    sum[k] += y;
+                    let y = self.dc[s][k].filter_mono(y * g);
+                    self.block[s][k][i] = y;
                     send[k] += y * SEND[c];
                 }
             }
             let (wl, wr) = self
                 .reverb
                 .filter_stereo(send[0] * self.send, send[1] * self.send);
-            let room = [
-                self.dc[CHANNELS][0].filter_mono(wl),
-                self.dc[CHANNELS][1].filter_mono(wr),
-            ];
-            stem[CHANNELS] = room;
-            sum[0] += room[0];
-            sum[1] += room[1];
-            // The limiter's gain follows the whole mix; every stem gets the same gain and delay.
+            self.block[ROOM][0][i] = self.dc[ROOM][0].filter_mono(wl);
+            self.block[ROOM][1][i] = self.dc[ROOM][1].filter_mono(wr);
+        }
+        // Stage 2: the analog grain wears every stem alike (nothing at all when bypassed).
+        if !self.grain.is_bypassed() {
+            self.grain.process(&mut self.block, n, GRAIN_NOISE_STEM);
+        }
+        // Stage 3: the limiter, its look-ahead delay and the declicker.
+        for i in 0..n {
+            // The limiter's gain follows the whole mix (instruments in channel order, then
+            // the room); every stem gets the same gain and delay.
+            let mut sum = [0.0f32; 2];
+            for s in STEM_OF.into_iter().chain([ROOM]) {
+                sum[0] += self.block[s][0][i];
+                sum[1] += self.block[s][1][i];
+            }
             let gain = self.limiter.gain_for(sum[0], sum[1]);
             let mut main = [0.0f32; 2];
             let mut delayed = [[0.0f32; 2]; STEMS];
-            for (s, st) in stem.iter().enumerate() {
-                let [dl, dr] = self.delays[s].tick(st[0], st[1]);
+            for (s, d) in delayed.iter_mut().enumerate() {
+                let [dl, dr] = self.delays[s].tick(self.block[s][0][i], self.block[s][1][i]);
                 // After a jump each stem's old tail fades out over ~3 ms (per stem, so the
                 // stems still sum to the main mix).
                 let dc = &mut self.declick[s];
-                delayed[s] = [dl * gain + dc[0], dr * gain + dc[1]];
+                *d = [dl * gain + dc[0], dr * gain + dc[1]];
                 dc[0] = flush(dc[0] * self.declick_decay);
                 dc[1] = flush(dc[1] * self.declick_decay);
-                main[0] += delayed[s][0];
-                main[1] += delayed[s][1];
+                main[0] += d[0];
+                main[1] += d[1];
             }
             // The safety clamp (rarely engaged: the limiter's gain lags a sudden peak by a
             // little) scales the stems too, so they always sum to the main mix.

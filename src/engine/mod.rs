@@ -10,7 +10,8 @@ use crate::composer::events::EventKind;
 use crate::composer::{BeatContext, Composer, NowPlaying, BEATS_PER_BAR};
 use crate::dsp::MAX_BLOCK;
 use crate::mood::{Mood, MoodGlide};
-use crate::voices::{Ambience, Drums, Keys, Lead, Pad, Piano, UprightBass};
+use crate::voices::percussion::Percussion;
+use crate::voices::{Ambience, Brass, Drums, Harp, Keys, Lead, Pad, Piano, UprightBass};
 use mixer::{MixTarget, Mixer, CHANNELS, STEMS};
 pub use settings::{
     KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, StylePick, TempoMode,
@@ -66,6 +67,23 @@ const MAX_PREROLL_BEATS: f64 = 1.0e12;
 pub const TEMPO_RANGE_BPM: (f64, f64) = (20.0, 400.0);
 /// Minimum distance between two stingers, in beats: hits that land within it merge into one.
 pub const STINGER_MIN_SPACING_BEATS: f64 = 1.0;
+
+/// How much more wear full tension adds to the analog grain (times the Grain setting: at 0 the
+/// grain stays off, bit for bit).
+pub const GRAIN_TENSION_DRIVE: f32 = 0.6;
+
+/// The grain the mixer applies: the setting, worn further by tension (`GRAIN_TENSION_DRIVE`).
+pub fn grain_amount(grain: f32, tension: f32) -> f32 {
+    if grain.is_nan() || grain <= 0.0 {
+        return 0.0;
+    }
+    let t = if tension.is_finite() {
+        tension.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (grain * (1.0 + GRAIN_TENSION_DRIVE * t)).min(1.0)
+}
 
 /// A host tempo halved or doubled into `TEMPO_RANGE_BPM`, with the factor applied (so host
 /// beats times the factor are the band's beats); `None` for a tempo that is not a positive
@@ -159,6 +177,12 @@ pub struct Engine {
     pad: Pad,
     /// Rain, traffic, vinyl.
     ambience: Ambience,
+    /// The harpist's concert harp.
+    harp: Harp,
+    /// The brass section.
+    brass: Brass,
+    /// The percussion section.
+    perc: Percussion,
     /// Key-light intensity from the light input (None without light).
     light_intensity: Option<f32>,
     /// The score style the cue sheet asks for now (Mood source Light, Follow above 0).
@@ -234,6 +258,9 @@ impl Engine {
             lead: Lead::new(sample_rate),
             pad: Pad::new(sample_rate),
             ambience: Ambience::new(sample_rate),
+            harp: Harp::new(sample_rate),
+            brass: Brass::new(sample_rate),
+            perc: Percussion::new(sample_rate),
             light_intensity: None,
             cue_style: None,
             pending_hit: None,
@@ -342,6 +369,9 @@ impl Engine {
         self.lead.reset();
         self.pad.reset();
         self.ambience.reset();
+        self.harp.reset();
+        self.brass.reset();
+        self.perc.reset();
     }
 
     /// Live light intensity, else the scene's own, else none.
@@ -694,6 +724,15 @@ impl Engine {
         let keys_tone = (0.2 + 0.35 * v01 + 0.35 * m.arousal + LIGHT_TONE.1 * lift).clamp(0.0, 1.0);
         self.keys.set_tone(keys_tone, 0.1 + 0.6 * m.tension);
         self.piano.set_tone(keys_tone);
+        self.harp.set_tone(keys_tone);
+        self.brass
+            .set_tone((0.25 + 0.45 * m.arousal + 0.2 * m.tension + 0.3 * lift).clamp(0.0, 1.0));
+        self.perc
+            .set_tone((0.35 + 0.4 * m.arousal + 0.3 * lift).clamp(0.0, 1.0));
+        self.mixer.set_grain(
+            grain_amount(self.settings.grain, m.tension),
+            self.settings.grain_detail,
+        );
         self.ambience
             .set_light(light.map_or_else(|| mood_brightness(m), |i| i.clamp(0.0, 1.0)));
         self.lead.set_character(self.composer.horn_character(m));
@@ -731,6 +770,9 @@ impl Engine {
                 | EventKind::KeysOn { .. }
                 | EventKind::Drum { .. }
                 | EventKind::LeadOn { .. }
+                | EventKind::HarpOn { .. }
+                | EventKind::BrassOn { .. }
+                | EventKind::Perc { .. }
         ) {
             self.events_played += 1;
         }
@@ -787,6 +829,16 @@ impl Engine {
             EventKind::PadChord { notes, len } => self
                 .pad
                 .set_chord(&notes[..(len as usize).min(notes.len())]),
+            EventKind::HarpOn { note, velocity } => self.harp.note_on(note, velocity),
+            EventKind::HarpOff { note } => self.harp.note_off(note),
+            EventKind::BrassOn {
+                note,
+                velocity,
+                art,
+            } => self.brass.note_on(note, velocity, art),
+            EventKind::BrassOff { note } => self.brass.note_off(note),
+            EventKind::BrassFall { note, time_s } => self.brass.fall(note, time_s),
+            EventKind::Perc { hit, velocity } => self.perc.hit(hit, velocity),
         }
     }
 
@@ -931,7 +983,7 @@ impl Engine {
             self.mixer.process(&inputs, out);
             return;
         }
-        let [b, d, k, l, p, a] = &mut self.scratch;
+        let [b, d, k, l, p, a, h, bs, pc] = &mut self.scratch;
         fn split(x: &mut [[f32; MAX_BLOCK]; 2], n: usize) -> (&mut [f32], &mut [f32]) {
             let (xl, xr) = x.split_at_mut(1);
             (&mut xl[0][..n], &mut xr[0][..n])
@@ -949,6 +1001,12 @@ impl Engine {
         self.pad.render(pl, pr);
         let (al, ar) = split(a, n);
         self.ambience.render(al, ar);
+        let (hl, hr) = split(h, n);
+        self.harp.render(hl, hr);
+        let (rl, rr) = split(bs, n);
+        self.brass.render(rl, rr);
+        let (ql, qr) = split(pc, n);
+        self.perc.render(ql, qr);
         let s = &self.scratch;
         let inputs: [(&[f32], &[f32]); CHANNELS] =
             std::array::from_fn(|c| (&s[c][0][..n], &s[c][1][..n]));

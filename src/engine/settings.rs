@@ -2,6 +2,7 @@
 //! CLI ask for. `Copy`, so the audio thread takes a fresh copy every block.
 
 pub use crate::composer::{KeysVoice, StyleId, StylePick};
+use crate::dsp::grain::GrainDetail;
 use crate::mood::Mood;
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +114,12 @@ pub struct Levels {
     pub pad_db: f32,
     /// Rain, traffic and vinyl, dB.
     pub ambience_db: f32,
+    /// Harp, dB.
+    pub harp_db: f32,
+    /// Brass section, dB.
+    pub brass_db: f32,
+    /// Percussion section, dB.
+    pub perc_db: f32,
 }
 
 impl Default for Levels {
@@ -124,13 +131,16 @@ impl Default for Levels {
             lead_db: 0.0,
             pad_db: 0.0,
             ambience_db: 0.0,
+            harp_db: 0.0,
+            brass_db: 0.0,
+            perc_db: 0.0,
         }
     }
 }
 
 impl Levels {
-    /// In stem order (bass, drums, keys, lead, pad, ambience).
-    pub fn as_array(&self) -> [f32; 6] {
+    /// In channel order (bass, drums, keys, lead, pad, ambience, harp, brass, percussion).
+    pub fn as_array(&self) -> [f32; 9] {
         [
             self.bass_db,
             self.drums_db,
@@ -138,6 +148,24 @@ impl Levels {
             self.lead_db,
             self.pad_db,
             self.ambience_db,
+            self.harp_db,
+            self.brass_db,
+            self.perc_db,
+        ]
+    }
+
+    /// Every level, mutable, in channel order.
+    pub fn each_mut(&mut self) -> [&mut f32; 9] {
+        [
+            &mut self.bass_db,
+            &mut self.drums_db,
+            &mut self.keys_db,
+            &mut self.lead_db,
+            &mut self.pad_db,
+            &mut self.ambience_db,
+            &mut self.harp_db,
+            &mut self.brass_db,
+            &mut self.perc_db,
         ]
     }
 }
@@ -190,6 +218,10 @@ pub struct Settings {
     pub keys: KeysVoice,
     /// The score style, or Auto (the mood picks it); a change lands on the next phrase.
     pub style: StylePick,
+    /// Analog grain 0..1 (0: off, the clean sound bit for bit); tension adds wear.
+    pub grain: f32,
+    /// The weight of each kind of wear (the editor's grain detail).
+    pub grain_detail: GrainDetail,
 }
 
 impl Default for Settings {
@@ -211,6 +243,8 @@ impl Default for Settings {
             scene_intensity: None,
             keys: KeysVoice::Auto,
             style: StylePick::Fixed(StyleId::Combo),
+            grain: 0.0,
+            grain_detail: GrainDetail::default(),
         }
     }
 }
@@ -233,17 +267,11 @@ impl Settings {
         self.fixed_tempo_bpm = fix(self.fixed_tempo_bpm, tlo, thi, d.fixed_tempo_bpm);
         self.swing = fix(self.swing, 0.0, 1.0, d.swing);
         self.seed = self.seed.min(SEED_MAX);
-        let l = &mut self.levels;
-        for db in [
-            &mut l.bass_db,
-            &mut l.drums_db,
-            &mut l.keys_db,
-            &mut l.lead_db,
-            &mut l.pad_db,
-            &mut l.ambience_db,
-        ] {
+        for db in self.levels.each_mut() {
             *db = sanitize_level_db(*db);
         }
+        self.grain = fix(self.grain, 0.0, 1.0, 0.0);
+        self.grain_detail = self.grain_detail.sanitized();
         self.reverb = fix(self.reverb, 0.0, 1.0, d.reverb);
         let (clo, chi) = STINGER_COOLDOWN_RANGE_S;
         self.stinger_cooldown_s = fix(self.stinger_cooldown_s, clo, chi, d.stinger_cooldown_s);

@@ -28,6 +28,16 @@ pub const CH_PREPARED: u8 = 8;
 pub const PEDAL_CHANNELS: [u8; 3] = [CH_PIANO, CH_HONKY, CH_PREPARED];
 /// Sustain pedal controller (the piano's).
 pub const CC_SUSTAIN: u8 = 64;
+/// The harp (GM 47, orchestral harp).
+pub const CH_HARP: u8 = 5;
+/// The brass section (GM 62, brass section).
+pub const CH_BRASS: u8 = 6;
+/// The percussion section: General MIDI percussion keys (bongos 60/61, congas 62-64,
+/// timbales 65/66, claves 75, cowbell 56, guiro 73/74, maracas 70, snare 38/40, wood block
+/// 76) on channel 11 (0-based 10), its own channel so a DAW gets its own track; route it to a
+/// drum kit (GM2 hosts: bank 120), or move it to channel 10 for a plain GM synth (as
+/// `scripts/compare-gm.sh` does).
+pub const CH_PERC: u8 = 10;
 /// Drums on the General MIDI percussion channel (10, 0-based 9).
 pub const CH_DRUMS: u8 = 9;
 /// Mood controller lanes.
@@ -43,7 +53,7 @@ pub const CC_TENSION: u8 = 22;
 /// string ensemble 1, acoustic grand piano, honky-tonk piano, acoustic grand (for the
 /// prepared piano: GM has none; a sampler maps its own); and the GS/GM2 brush kit (40) on the
 /// drum channel.
-pub const PROGRAMS: [(u8, u8); 8] = [
+pub const PROGRAMS: [(u8, u8); 10] = [
     (CH_BASS, 32),
     (CH_KEYS, 4),
     (CH_LEAD, 66),
@@ -52,6 +62,8 @@ pub const PROGRAMS: [(u8, u8); 8] = [
     (CH_HONKY, 3),
     (CH_PREPARED, 0),
     (CH_DRUMS, 40),
+    (CH_HARP, 46),
+    (CH_BRASS, 61),
 ];
 
 /// The channel a keyboard plays on.
@@ -126,6 +138,10 @@ pub struct MidiMapper {
     keys: [u8; 128],
     /// The piano's sustain pedal is down.
     pedal: bool,
+    /// Sounding harp strings, by key.
+    harp: [bool; 128],
+    /// Sounding brass notes, by key.
+    brass: [bool; 128],
 }
 
 impl Default for MidiMapper {
@@ -137,6 +153,8 @@ impl Default for MidiMapper {
             pad_len: 0,
             keys: [0; 128],
             pedal: false,
+            harp: [false; 128],
+            brass: [false; 128],
         }
     }
 }
@@ -169,6 +187,13 @@ impl MidiMapper {
         }
         self.pad_len = 0;
         self.keys_off(emit);
+        for (channel, held) in [(CH_HARP, &mut self.harp), (CH_BRASS, &mut self.brass)] {
+            for k in 0..128u8 {
+                if std::mem::take(&mut held[k as usize]) {
+                    emit(MidiMsg::Off { channel, key: k });
+                }
+            }
+        }
     }
 
     /// Every sounding key ends and the pedal comes up.
@@ -321,6 +346,64 @@ impl MidiMapper {
                         key: k,
                     });
                 }
+            }
+            EventKind::HarpOn { note, velocity } => {
+                let k = key(note);
+                if std::mem::replace(&mut self.harp[k as usize], true) {
+                    emit(MidiMsg::Off {
+                        channel: CH_HARP,
+                        key: k,
+                    });
+                }
+                emit(MidiMsg::On {
+                    channel: CH_HARP,
+                    key: k,
+                    velocity,
+                });
+            }
+            EventKind::HarpOff { note } => {
+                let k = key(note);
+                if std::mem::take(&mut self.harp[k as usize]) {
+                    emit(MidiMsg::Off {
+                        channel: CH_HARP,
+                        key: k,
+                    });
+                }
+            }
+            EventKind::BrassOn { note, velocity, .. } => {
+                let k = key(note);
+                if std::mem::replace(&mut self.brass[k as usize], true) {
+                    emit(MidiMsg::Off {
+                        channel: CH_BRASS,
+                        key: k,
+                    });
+                }
+                emit(MidiMsg::On {
+                    channel: CH_BRASS,
+                    key: k,
+                    velocity,
+                });
+            }
+            EventKind::BrassOff { note } | EventKind::BrassFall { note, .. } => {
+                let k = key(note);
+                if std::mem::take(&mut self.brass[k as usize]) {
+                    emit(MidiMsg::Off {
+                        channel: CH_BRASS,
+                        key: k,
+                    });
+                }
+            }
+            EventKind::Perc { hit, velocity } => {
+                let k = hit.gm_key();
+                emit(MidiMsg::On {
+                    channel: CH_PERC,
+                    key: k,
+                    velocity,
+                });
+                emit(MidiMsg::Off {
+                    channel: CH_PERC,
+                    key: k,
+                });
             }
             EventKind::PadChord { notes, len } => {
                 // Only what changes: notes that leave end, notes that arrive start, common

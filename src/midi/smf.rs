@@ -3,8 +3,8 @@
 //! Main thread (CLI); allocates freely.
 
 use super::{
-    mood_ccs, MidiMapper, MidiMsg, CH_BASS, CH_DRUMS, CH_KEYS, CH_LEAD, CH_MOOD, CH_PAD, CH_PIANO,
-    PROGRAMS,
+    mood_ccs, MidiMapper, MidiMsg, CH_BASS, CH_BRASS, CH_DRUMS, CH_HARP, CH_HONKY, CH_KEYS,
+    CH_LEAD, CH_MOOD, CH_PAD, CH_PERC, CH_PIANO, CH_PREPARED, PROGRAMS,
 };
 use crate::engine::Engine;
 use midly::num::{u15, u24, u28, u4, u7};
@@ -16,13 +16,18 @@ pub const PPQ: u16 = 960;
 const DRUM_TICKS: u64 = PPQ as u64 / 8;
 
 /// Channels in track order, with track names.
-const TRACKS: [(u8, &str); 7] = [
+const TRACKS: [(u8, &str); 12] = [
     (CH_BASS, "Upright bass"),
     (CH_DRUMS, "Brushed drums"),
     (CH_KEYS, "Rhodes"),
     (CH_LEAD, "Lead horn"),
     (CH_PAD, "Strings pad"),
     (CH_PIANO, "Piano"),
+    (CH_HONKY, "Honky-tonk piano"),
+    (CH_PREPARED, "Prepared piano"),
+    (CH_HARP, "Harp"),
+    (CH_BRASS, "Brass section"),
+    (CH_PERC, "Percussion (GM keys)"),
     (CH_MOOD, "Mood (CC20 valence, CC21 arousal, CC22 tension)"),
 ];
 
@@ -79,7 +84,8 @@ impl SmfRecorder {
             for m in out {
                 let at = match m {
                     MidiMsg::Off {
-                        channel: CH_DRUMS, ..
+                        channel: CH_DRUMS | CH_PERC,
+                        ..
                     } => t + DRUM_TICKS,
                     _ => t,
                 };

@@ -141,6 +141,24 @@ pub enum SceneChoice {
     #[id = "wet-boulevard"]
     #[name = "Wet boulevard"]
     WetBoulevard,
+    #[id = "border-crossing"]
+    #[name = "Border crossing"]
+    BorderCrossing,
+    #[id = "cantina-heat"]
+    #[name = "Cantina heat"]
+    CantinaHeat,
+    #[id = "dry-reservoir"]
+    #[name = "Dry reservoir"]
+    DryReservoir,
+    #[id = "orange-grove"]
+    #[name = "Orange grove"]
+    OrangeGrove,
+    #[id = "cab-at-night"]
+    #[name = "Cab at night"]
+    CabAtNight,
+    #[id = "mirror-talk"]
+    #[name = "Mirror talk"]
+    MirrorTalk,
 }
 
 impl SceneChoice {
@@ -254,10 +272,49 @@ pub struct MixParams {
     pub pad: FloatParam,
     #[id = "lvl_amb"]
     pub ambience: FloatParam,
+    #[id = "lvl_harp"]
+    pub harp: FloatParam,
+    #[id = "lvl_brass"]
+    pub brass: FloatParam,
+    #[id = "lvl_perc"]
+    pub perc: FloatParam,
     #[id = "reverb"]
     pub reverb: FloatParam,
     #[id = "master"]
     pub master: FloatParam,
+    /// Analog grain 0..1 (0 = off, the clean sound bit for bit).
+    #[id = "grain"]
+    pub grain: FloatParam,
+    /// The weight of each kind of wear under the grain (editor detail).
+    #[id = "grain_wow"]
+    pub grain_wow: FloatParam,
+    #[id = "grain_flutter"]
+    pub grain_flutter: FloatParam,
+    #[id = "grain_sat"]
+    pub grain_sat: FloatParam,
+    #[id = "grain_hiss"]
+    pub grain_hiss: FloatParam,
+    #[id = "grain_crackle"]
+    pub grain_crackle: FloatParam,
+    #[id = "grain_optical"]
+    pub grain_optical: FloatParam,
+    #[id = "grain_dropouts"]
+    pub grain_dropouts: FloatParam,
+}
+
+impl MixParams {
+    /// The grain detail weights the parameters hold.
+    pub fn grain_detail(&self) -> crate::dsp::grain::GrainDetail {
+        crate::dsp::grain::GrainDetail {
+            wow: self.grain_wow.value(),
+            flutter: self.grain_flutter.value(),
+            saturation: self.grain_sat.value(),
+            hiss: self.grain_hiss.value(),
+            crackle: self.grain_crackle.value(),
+            optical: self.grain_optical.value(),
+            dropouts: self.grain_dropouts.value(),
+        }
+    }
 }
 
 /// Mute and solo per instrument (editor buttons; new ids, the `lvl_*` ids are untouched).
@@ -289,6 +346,18 @@ pub struct MuteSoloParams {
     pub mute_amb: BoolParam,
     #[id = "solo_amb"]
     pub solo_amb: BoolParam,
+    #[id = "mute_harp"]
+    pub mute_harp: BoolParam,
+    #[id = "solo_harp"]
+    pub solo_harp: BoolParam,
+    #[id = "mute_brass"]
+    pub mute_brass: BoolParam,
+    #[id = "solo_brass"]
+    pub solo_brass: BoolParam,
+    #[id = "mute_perc"]
+    pub mute_perc: BoolParam,
+    #[id = "solo_perc"]
+    pub solo_perc: BoolParam,
 }
 
 use crate::engine::settings::{
@@ -311,6 +380,12 @@ impl Default for MuteSoloParams {
             solo_pad: b("Pad solo"),
             mute_amb: b("Ambience mute"),
             solo_amb: b("Ambience solo"),
+            mute_harp: b("Harp mute"),
+            solo_harp: b("Harp solo"),
+            mute_brass: b("Brass mute"),
+            solo_brass: b("Brass solo"),
+            mute_perc: b("Percussion mute"),
+            solo_perc: b("Percussion solo"),
         }
     }
 }
@@ -326,6 +401,9 @@ impl MuteSoloParams {
             (&self.mute_lead, &self.solo_lead, &mut l.lead_db),
             (&self.mute_pad, &self.solo_pad, &mut l.pad_db),
             (&self.mute_amb, &self.solo_amb, &mut l.ambience_db),
+            (&self.mute_harp, &self.solo_harp, &mut l.harp_db),
+            (&self.mute_brass, &self.solo_brass, &mut l.brass_db),
+            (&self.mute_perc, &self.solo_perc, &mut l.perc_db),
         ];
         let any_solo = strips.iter().any(|(_, s, _)| s.value());
         for (mute, solo, db) in strips {
@@ -338,7 +416,7 @@ impl MuteSoloParams {
 
 /// The settings of a factory scene with the knobs acting on top of it: every knob at its
 /// default plays the scene exactly; a knob moved away from its default shifts the scene's
-/// value by as much (mood axes, swing and reverb add their offset, levels add their dB), and
+/// value by as much (mood axes, swing, reverb and grain add their offset, levels add their dB), and
 /// a quantize, keys or style choice other than the default replaces the scene's. Source, follow, tempo mode and
 /// tempo, seed, stinger timing and master are always the knobs' own. So no knob is ever dead
 /// under a scene, and its automation always moves the music.
@@ -376,7 +454,11 @@ pub fn scene_with_knobs(scene: &Settings, knobs: &Settings) -> Settings {
         lead_db: add(scene.levels.lead_db, knobs.levels.lead_db),
         pad_db: add(scene.levels.pad_db, knobs.levels.pad_db),
         ambience_db: add(scene.levels.ambience_db, knobs.levels.ambience_db),
+        harp_db: add(scene.levels.harp_db, knobs.levels.harp_db),
+        brass_db: add(scene.levels.brass_db, knobs.levels.brass_db),
+        perc_db: add(scene.levels.perc_db, knobs.levels.perc_db),
     };
+    s.grain = (scene.grain + (knobs.grain - d.grain)).clamp(0.0, 1.0);
     s.scene_intensity = scene.scene_intensity;
     s
 }
@@ -493,8 +575,19 @@ impl Default for MoodNoirParams {
                 lead: level("Lead level"),
                 pad: level("Pad level"),
                 ambience: level("Ambience level"),
+                harp: level("Harp level"),
+                brass: level("Brass level"),
+                perc: level("Percussion level"),
                 reverb: unit("Reverb", d.reverb),
                 master: level("Master"),
+                grain: unit("Grain", d.grain),
+                grain_wow: unit("Grain wow", d.grain_detail.wow),
+                grain_flutter: unit("Grain flutter", d.grain_detail.flutter),
+                grain_sat: unit("Grain saturation", d.grain_detail.saturation),
+                grain_hiss: unit("Grain hiss", d.grain_detail.hiss),
+                grain_crackle: unit("Grain crackle", d.grain_detail.crackle),
+                grain_optical: unit("Grain optical", d.grain_detail.optical),
+                grain_dropouts: unit("Grain dropouts", d.grain_detail.dropouts),
             },
             light: LightParams {
                 smooth: FloatParam::new(
@@ -555,7 +648,12 @@ impl MoodNoirParams {
                 lead_db: self.mix.lead.value(),
                 pad_db: self.mix.pad.value(),
                 ambience_db: self.mix.ambience.value(),
+                harp_db: self.mix.harp.value(),
+                brass_db: self.mix.brass.value(),
+                perc_db: self.mix.perc.value(),
             },
+            grain: self.mix.grain.value(),
+            grain_detail: self.mix.grain_detail(),
             stinger: match self.music.stinger.value() {
                 StingerChoice::NextBeat => StingerTiming::NextBeat,
                 StingerChoice::Immediate => StingerTiming::Immediate,

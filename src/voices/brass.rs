@@ -112,7 +112,10 @@ const P_OFF: f32 = 1.0e-4;
 /// Horns: direct share, and the back-wall reflections per side (delay s, gain): their bells
 /// face away, so much of what the hall hears is reflected.
 const HORN_DIRECT: f32 = 0.9;
-const HORN_REFL: [[(f32, f32); 2]; 2] = [[(0.011, 0.12), (0.023, 0.08)], [(0.014, 0.12), (0.019, 0.08)]];
+const HORN_REFL: [[(f32, f32); 2]; 2] = [
+    [(0.011, 0.12), (0.023, 0.08)],
+    [(0.014, 0.12), (0.019, 0.08)],
+];
 
 /// One family of the section: its register, seat, bell and how its players play.
 #[derive(Clone, Copy, Debug)]
@@ -297,7 +300,7 @@ fn exp2_fast(x: f32) -> f32 {
     let k = (x + 0.5).floor();
     let f = x - k;
     let p = 1.0
-        + f * (0.693_147_2
+        + f * (core::f32::consts::LN_2
             + f * (0.240_226_5 + f * (0.055_504_1 + f * (0.009_618_1 + f * 0.001_333_4))));
     p * f32::from_bits(((k as i32 + 127) as u32) << 23)
 }
@@ -306,8 +309,7 @@ fn exp2_fast(x: f32) -> f32 {
 #[inline]
 fn sincos_small(x: f32) -> (f32, f32) {
     let x2 = x * x;
-    let s =
-        x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0))));
+    let s = x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0))));
     let c = 1.0 - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0)));
     (s, c)
 }
@@ -1296,7 +1298,8 @@ fn player_tick(
     let vib = if slot.art == BrassArt::Sustain && fam.vibrato_cents > 0.0 {
         pl.vib_ph += pl.vib_step;
         pl.vib_ph -= pl.vib_ph.floor();
-        let depth = fam.vibrato_cents * pl.vib_scale * ((t - VIB_DELAY_S) / VIB_RISE_S).clamp(0.0, 1.0);
+        let depth =
+            fam.vibrato_cents * pl.vib_scale * ((t - VIB_DELAY_S) / VIB_RISE_S).clamp(0.0, 1.0);
         depth * sin_turns(pl.vib_ph)
     } else {
         0.0
@@ -1325,8 +1328,7 @@ fn player_tick(
         (0.0, 1.0)
     };
     let cents = pl.detune_cents + pl.wander + vib + pl.scoop + sag;
-    let dph =
-        (pl.base_dph * exp2_fast((cents * 0.01 + shake + fall_semis) / 12.0)).min(MAX_DPH);
+    let dph = (pl.base_dph * exp2_fast((cents * 0.01 + shake + fall_semis) / 12.0)).min(MAX_DPH);
     let (ws, wc) = sincos_small(core::f32::consts::TAU * dph);
 
     // ---- brightness and level ----
@@ -1338,9 +1340,7 @@ fn player_tick(
     let a = a.clamp(A_MIN, pl.a_lim);
     let rough = 1.0 + BLAT_ROUGH * pl.blat * rng.bipolar();
     let mut g = fam.gain * OUT_GAIN * pe * (1.0 - a * a).sqrt() * rough * dip * pl.kill;
-    let done = (pl.released && pl.p < P_OFF)
-        || u >= 1.0
-        || (pl.kill_step > 0.0 && pl.kill <= 0.0);
+    let done = (pl.released && pl.p < P_OFF) || u >= 1.0 || (pl.kill_step > 0.0 && pl.kill <= 0.0);
     if done {
         pl.ending = true;
         g = 0.0;
@@ -1491,7 +1491,10 @@ mod tests {
             assert_clean(&l, "brass l tail");
             assert_clean(&r, "brass r tail");
             let tail = l.len() - (sr * 0.2) as usize;
-            assert!(l[tail..].iter().chain(&r[tail..]).all(|v| *v == 0.0), "{sr}: no silence");
+            assert!(
+                l[tail..].iter().chain(&r[tail..]).all(|v| *v == 0.0),
+                "{sr}: no silence"
+            );
         }
     }
 
@@ -1617,7 +1620,10 @@ mod tests {
             let (loud_share, loud_rms) = measure(0.95);
             let share_gain = loud_share / soft_share;
             let power_gain = (loud_rms as f64 / soft_rms as f64).powi(2);
-            assert!(power_gain > 2.0, "note {n}: level barely grows ({power_gain})");
+            assert!(
+                power_gain > 2.0,
+                "note {n}: level barely grows ({power_gain})"
+            );
             // (The top of the trumpets' range already has its second partial above 1.5 kHz
             // when soft: there the share still has to outgrow the power.)
             let margin = if n < 60 { 2.0 } else { 1.0 };
@@ -1645,13 +1651,22 @@ mod tests {
                 assert!(levels[k] > levels[k - 1], "note {n}: not rising {levels:?}");
             }
             let end = db(window_rms(&x, sr, secs, 0.2));
-            assert!(end - levels[0] > 12.0, "note {n}: swell only {} dB", end - levels[0]);
+            assert!(
+                end - levels[0] > 12.0,
+                "note {n}: swell only {} dB",
+                end - levels[0]
+            );
             // Brightness grows with it.
             let share = |t: f32| {
                 let a = (t * sr) as usize;
                 power_fraction_above(&x[a..a + 4096], sr, 1000.0)
             };
-            assert!(share(secs) > 3.0 * share(0.1 * secs), "note {n}: swell brightness {} -> {}", share(0.1 * secs), share(secs));
+            assert!(
+                share(secs) > 3.0 * share(0.1 * secs),
+                "note {n}: swell brightness {} -> {}",
+                share(0.1 * secs),
+                share(secs)
+            );
         }
     }
 
@@ -1688,11 +1703,19 @@ mod tests {
         // Pitch every 5 ms (12 ms windows).
         let hop = 240;
         let track: Vec<f32> = (0..((1.5 * sr) as usize - 1200) / hop)
-            .map(|k| semis(track_hz(&x[k * hop..k * hop + 1200], sr, f0 * 0.85, f0 * 1.45), f0))
+            .map(|k| {
+                semis(
+                    track_hz(&x[k * hop..k * hop + 1200], sr, f0 * 0.85, f0 * 1.45),
+                    f0,
+                )
+            })
             .collect();
         // The straight tone first (the first 150 ms, after the scoop): on the note.
         let straight = &track[8..30];
-        assert!(straight.iter().all(|s| s.abs() < 0.3), "not straight {straight:?}");
+        assert!(
+            straight.iter().all(|s| s.abs() < 0.3),
+            "not straight {straight:?}"
+        );
         // Then from 0.45 s: the width and the rate of the trill.
         let shaking = &track[90..];
         let mut sorted = shaking.to_vec();
@@ -1733,7 +1756,10 @@ mod tests {
         let drop = semis(late, before);
         assert!(drop < -3.0, "fell only {drop} semitones");
         let fading = window_rms(&x, sr, 0.42, 0.05);
-        assert!(db(fading) < db(window_rms(&l, sr, 0.0, 0.05)) - 6.0, "not fading");
+        assert!(
+            db(fading) < db(window_rms(&l, sr, 0.0, 0.05)) - 6.0,
+            "not fading"
+        );
         // Then silent and free.
         let end = (1.1 * sr) as usize;
         assert!(x[end..].iter().all(|v| *v == 0.0));
@@ -1758,7 +1784,11 @@ mod tests {
                 .zip(o)
                 .map(|(a, b)| (*a as f64 - k * *b as f64).powi(2))
                 .sum();
-            assert!(resid / pp > 0.1, "note {n}: the pair is one player x{k} ({})", resid / pp);
+            assert!(
+                resid / pp > 0.1,
+                "note {n}: the pair is one player x{k} ({})",
+                resid / pp
+            );
             // And the second player comes in later: the first 3 ms are the first player alone.
             let start = pair.iter().position(|v| v.abs() > 1e-4).unwrap();
             let solo_start = one.iter().position(|v| v.abs() > 1e-4).unwrap();
@@ -1793,7 +1823,12 @@ mod tests {
         let low = note(sr, 43, 0.8, Sustain, 0.6, false);
         let high = note(sr, 79, 0.8, Sustain, 0.6, false);
         let share = |x: &[f32]| power_fraction_above(&x[14400..14400 + 8192], sr, 1500.0);
-        assert!(share(&low) * 2.0 < share(&high), "low {} high {}", share(&low), share(&high));
+        assert!(
+            share(&low) * 2.0 < share(&high),
+            "low {} high {}",
+            share(&low),
+            share(&high)
+        );
         // Horns are darker than trumpets on the same note (70, soft vs loud).
         let horn = note(sr, 70, 0.7, Sustain, 0.6, false);
         let tpt = note(sr, 70, 0.8, Sustain, 0.6, false);
@@ -1946,7 +1981,16 @@ mod tests {
         let secs = 20;
         let mut blocks = Vec::with_capacity(secs * 750);
         let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
-        let arts = [Sustain, Sustain, Swell { seconds: 2.0 }, Shake, Sustain, Sustain, Sustain, Stab];
+        let arts = [
+            Sustain,
+            Sustain,
+            Swell { seconds: 2.0 },
+            Shake,
+            Sustain,
+            Sustain,
+            Sustain,
+            Stab,
+        ];
         let chord = [38u8, 45, 52, 57, 62, 67, 72, 79];
         let total = std::time::Instant::now();
         for s in 0..secs {
@@ -2072,7 +2116,8 @@ mod tests {
             let path = format!("/tmp/brass_{name}.wav");
             let mut w = hound::WavWriter::create(&path, spec).unwrap();
             for v in out {
-                w.write_sample((v.clamp(-1.0, 1.0) * 32767.0) as i16).unwrap();
+                w.write_sample((v.clamp(-1.0, 1.0) * 32767.0) as i16)
+                    .unwrap();
             }
             w.finalize().unwrap();
             println!("wrote {path}");
@@ -2096,7 +2141,15 @@ mod probe {
         for k in 0..20 {
             let (l, _) = render_with(240, &[64], |l, r| b.render(l, r));
             let p = &b.players[0];
-            println!("{} ms: rms {:.2e} p {:.2e} pb {:.2e} g {:.2e} d1 {:.3}", k * 5, rms(&l), p.p, p.pb, p.g, p.d1);
+            println!(
+                "{} ms: rms {:.2e} p {:.2e} pb {:.2e} g {:.2e} d1 {:.3}",
+                k * 5,
+                rms(&l),
+                p.p,
+                p.pb,
+                p.g,
+                p.d1
+            );
         }
     }
 }

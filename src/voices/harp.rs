@@ -18,7 +18,7 @@
 
 use super::common::{bandpass, safety, unit_velocity, Bandpass};
 use crate::dsp::rng::mix64;
-use crate::dsp::util::{flush, midi_hz};
+use crate::dsp::util::midi_hz;
 use crate::dsp::{Rng, MAX_BLOCK};
 use core::f32::consts::{FRAC_1_SQRT_2, PI, TAU};
 
@@ -160,7 +160,7 @@ const LANES_PER_PLUCK: usize = PARTIALS + 1 + BODY.len() + 4;
 /// Pool size: every string's pluck plus as many again fading out (re-plucked or stolen).
 const CAP: usize = 2 * VOICES * LANES_PER_PLUCK;
 const CHUNKS: usize = CAP / CHUNK;
-const _: () = assert!(CAP % CHUNK == 0);
+const _: () = assert!(CAP.is_multiple_of(CHUNK));
 /// A lane below this amplitude (about -96 dBFS) is stopped and its slot reused.
 const PRUNE_AMP: f32 = 1.6e-5;
 /// Samples between pruning passes (a fixed grid counted from reset).
@@ -577,7 +577,7 @@ impl Harp {
             self.render_segment(&mut l[pos..pos + m], &mut r[pos..pos + m]);
             pos += m;
             self.clock += m as u64;
-            if self.clock % CONTROL_SAMPLES == 0 {
+            if self.clock.is_multiple_of(CONTROL_SAMPLES) {
                 self.prune();
             }
         }

@@ -15,6 +15,7 @@ pub mod harp;
 pub mod keys;
 pub mod lead;
 pub mod pad;
+pub mod percussion;
 pub mod piano;
 
 pub use ambience::Ambience;
@@ -25,4 +26,5 @@ pub use harp::Harp;
 pub use keys::Keys;
 pub use lead::Lead;
 pub use pad::Pad;
+pub use percussion::{PercHit, Percussion};
 pub use piano::Piano;

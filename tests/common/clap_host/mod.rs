@@ -547,7 +547,7 @@ pub struct AudioIo {
 
 /// Stem output ports the plugin's default layout has (bass, drums, keys, lead, pad,
 /// ambience, room).
-pub const STEM_PORTS: usize = 7;
+pub const STEM_PORTS: usize = 10;
 
 impl AudioIo {
     /// Buffers for the main output and the sidechain and, for the "Stereo with stems" layout,
