@@ -8,6 +8,7 @@
 mod controls;
 mod layout;
 mod light_panel;
+pub mod loader;
 pub mod light_view;
 mod meters;
 mod mixer;
