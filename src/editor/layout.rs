@@ -11,6 +11,7 @@
 
 use super::controls::{enum_combo, hfader};
 use super::pad::PadView;
+use super::loader::{self, LoadAction, Status};
 use super::{light_panel, mixer, theme, NoirApp};
 use crate::plugin::params::SceneChoice;
 use egui::{pos2, vec2, Align2, CornerRadius, Rect, RichText, Stroke, Ui, UiBuilder};
@@ -226,15 +227,57 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
 
     // Light and cues.
     let snap = &app.light_snap;
-    region(ui, light_r, true, |ui| light_panel::show_light(ui, snap));
+    let osc = &app.params.light.osc;
+    let feedback = &mut app.feedback;
+    region(ui, light_r, true, |ui| {
+        light_panel::show_light(ui, snap, osc, feedback)
+    });
     let playhead = if snap.cues_in_beats {
         beats
     } else {
         timeline_s
     };
+    let field = &mut app.load;
+    let mut action = None;
     region(ui, cue_r, true, |ui| {
-        light_panel::show_cues(ui, snap, playhead)
+        action = light_panel::show_cues(ui, snap, playhead, field)
     });
+    apply_load(&mut app.load, &app.params.light.cues, controls, action, ui.ctx());
+}
+
+/// Starts, finishes or clears a load from the cue panel's field: a finished load becomes the
+/// session's cue sheet (and a Manual mood source becomes Light, through a gesture); a failure
+/// leaves what was loaded alone.
+fn apply_load(
+    field: &mut loader::LoadField,
+    cues: &crate::watched::Watched<Option<crate::light::CueSource>>,
+    controls: &super::controls::Controls,
+    action: Option<LoadAction>,
+    ctx: &egui::Context,
+) {
+    match action {
+        Some(LoadAction::Load) => {
+            let ctx = ctx.clone();
+            field.loader.start(&field.text, move || ctx.request_repaint());
+        }
+        Some(LoadAction::Clear) => {
+            loader::install(cues, None);
+            field.loader.status = Status::Done("cue sheet cleared".into());
+        }
+        None => {}
+    }
+    match field.loader.poll() {
+        Some(Ok(loaded)) => {
+            let mut msg = loaded.summary();
+            loader::install(cues, Some(loaded.source));
+            if super::controls::manual_source_to_light(controls) {
+                msg.push_str(" · Mood source Manual → Light");
+            }
+            field.loader.status = Status::Done(msg);
+        }
+        Some(Err(e)) => field.loader.status = Status::Failed(e),
+        None => {}
+    }
 }
 
 /// Runs `add` in a child `Ui` confined (and clipped) to `rect`, on a panel background if

@@ -35,11 +35,7 @@ pub enum LoadKind {
 /// `file:///C:/x` becomes `C:/x`, separators left as they are). A plain path is taken as
 /// written (a `%` in it is a `%`). `None` for empty text or another URI scheme.
 pub fn path_from_input(text: &str) -> Option<PathBuf> {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
-    let line = unquote(line);
+    let line = unquote(first_line(text)?);
     if line.is_empty() || line.chars().count() > MAX_PATH_CHARS {
         return None;
     }
@@ -69,6 +65,14 @@ pub fn path_from_input(text: &str) -> Option<PathBuf> {
         return None; // http://, smb:// ...: not a local file
     }
     Some(PathBuf::from(line))
+}
+
+/// The first non-empty line of `text` that is not a `#` comment, trimmed (what a pasted
+/// URI list is reduced to in the field).
+pub fn first_line(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// Strips one pair of matching surrounding quotes ('…' or "…"), as some file managers and
@@ -223,6 +227,34 @@ pub enum Status {
     Done(String),
     /// The last load failed: the message (nothing loaded before was lost).
     Failed(String),
+}
+
+/// What the user asked the load row for this frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadAction {
+    /// Enter or the Load button: load what the field names.
+    Load,
+    /// The clear button: unload the sheet.
+    Clear,
+}
+
+/// The load row's state (GUI thread): the text, the worker, the last message.
+#[derive(Default)]
+pub struct LoadField {
+    /// What is typed or pasted.
+    pub text: String,
+    /// The worker and the status line.
+    pub loader: Loader,
+}
+
+impl LoadField {
+    /// A paste of several lines (a URI list) becomes its first entry, so the one-line field
+    /// shows what will load.
+    pub fn tidy(&mut self) {
+        if self.text.contains(['\n', '\r']) {
+            self.text = first_line(&self.text).unwrap_or_default().to_string();
+        }
+    }
 }
 
 /// The field's worker: at most one load at a time; the GUI polls it each frame.
@@ -389,6 +421,19 @@ mod tests {
             path_from_input("\n\nfile:///x.fountain\nfile:///y.csv"),
             Some(PathBuf::from("/x.fountain"))
         );
+    }
+
+    #[test]
+    fn a_pasted_list_is_tidied_to_its_first_entry() {
+        let mut f = LoadField {
+            text: "# from nautilus\r\nfile:///a%20b.png\r\nfile:///c.png\r\n".into(),
+            ..LoadField::default()
+        };
+        f.tidy();
+        assert_eq!(f.text, "file:///a%20b.png");
+        f.text = "/one/line.csv".into();
+        f.tidy();
+        assert_eq!(f.text, "/one/line.csv");
     }
 
     #[test]
