@@ -602,8 +602,9 @@ mod tests {
         assert!(e.contains("no such file"), "{e}");
     }
 
-    /// Times loading a 3840×2160 still (a film frame with gradients and blocks of colour) on
-    /// the worker thread: `cargo test --release --lib editor::loader -- --ignored --nocapture`.
+    /// Times loading a 3840×2160 still (blocks of colour, gradients and film grain, so the PNG
+    /// is as large as a real frame's) on the worker thread:
+    /// `cargo test --release --lib editor::loader -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn time_loading_a_4k_still() {
@@ -611,12 +612,16 @@ mod tests {
         let img = image::RgbImage::from_fn(w, h, |x, y| {
             let band = (x / 480 + y / 540) % 4;
             let g = (y * 255 / h) as u8;
-            match band {
-                0 => image::Rgb([g / 4, g / 3, g]),
-                1 => image::Rgb([230, 150 + g / 8, 60]),
-                2 => image::Rgb([20, 20, 24]),
-                _ => image::Rgb([(x % 256) as u8, g, 90]),
-            }
+            // Grain: a hash of the position, ±8 codes.
+            let n = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663)) % 17;
+            let grain = |c: u8| c.saturating_add(n as u8).saturating_sub(8);
+            let [r, gg, b] = match band {
+                0 => [g / 4, g / 3, g],
+                1 => [230, 150 + g / 8, 60],
+                2 => [20, 20, 24],
+                _ => [(x % 256) as u8, g, 90],
+            };
+            image::Rgb([grain(r), grain(gg), grain(b)])
         });
         for ext in ["png", "jpg"] {
             let p = tmp(&format!("frame4k.{ext}"));
