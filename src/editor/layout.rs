@@ -24,6 +24,8 @@ const MARGIN: f32 = 10.0;
 const GAP: f32 = 8.0;
 /// Height of the title bar.
 const TOP_H: f32 = 40.0;
+/// Title-bar width below which the title and the selectors shrink, points.
+const NARROW_TITLE_W: f32 = 900.0;
 
 /// Draws the whole editor.
 pub fn draw(app: &mut NoirApp, ui: &mut Ui) {
@@ -78,12 +80,19 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
     );
     app.light.snapshot(&mut app.light_snap, timeline_s, beats);
 
-    // Title bar.
+    // Title bar. Narrow windows get a smaller title and narrower selectors, so the five
+    // selectors never run into the title.
+    let narrow = top.width() < NARROW_TITLE_W;
+    let (title_pt, combo_scale, sel_gap) = if narrow {
+        (19.0, 0.8, 2.0)
+    } else {
+        (24.0, 1.0, 6.0)
+    };
     region(ui, top, false, |ui| {
         ui.horizontal_centered(|ui| {
             ui.label(
                 RichText::new("MOOD  NOIR")
-                    .font(theme::heading_font(24.0))
+                    .font(theme::heading_font(title_pt))
                     .color(theme::PAPER),
             );
             // The tagline only when the selectors leave room for it.
@@ -97,35 +106,35 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 // Right to left: the last control added sits leftmost.
-                enum_combo(ui, controls, "style", "", 84.0);
+                enum_combo(ui, controls, "style", "", 84.0 * combo_scale);
                 ui.label(
                     RichText::new("STYLE")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "keys_voice", "", 72.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "keys_voice", "", 72.0 * combo_scale);
                 ui.label(
                     RichText::new("KEYS")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "tempo_mode", "", 96.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "tempo_mode", "", 96.0 * combo_scale);
                 ui.label(
                     RichText::new("TEMPO")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "source", "", 84.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "source", "", 84.0 * combo_scale);
                 ui.label(
                     RichText::new("SOURCE")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "scene", "", 132.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "scene", "", 132.0 * combo_scale);
                 ui.label(
                     RichText::new("SCENE")
                         .font(theme::heading_font(11.0))

@@ -16,6 +16,8 @@ const LOAD_HINT: [&str; 2] = [
     "load a still, a script or a cue sheet: paste or type its path, Enter",
     "still, script or cue sheet: path, Enter",
 ];
+/// Height of the load row, points.
+const LOAD_ROW_H: f32 = 22.0;
 /// Field width below which the short hint is shown, points.
 const LOAD_HINT_SHORT_BELOW: f32 = 400.0;
 
@@ -175,37 +177,42 @@ fn lamp(ui: &mut Ui, snap: &LightSnapshot) {
 /// The load row (field, Load, clear) and its status line. Returns what was asked.
 fn load_row(ui: &mut Ui, field: &mut LoadField, has_sheet: bool, now: f64) -> Option<LoadAction> {
     let mut action = None;
-    ui.horizontal(|ui| {
-        ui.spacing_mut().item_spacing.x = 5.0;
-        let buttons_w = 86.0;
-        let w = (ui.available_width() - buttons_w).max(60.0);
-        let hint = LOAD_HINT[usize::from(w < LOAD_HINT_SHORT_BELOW)];
-        let resp = ui.add(
-            egui::TextEdit::singleline(&mut field.text)
-                .id_salt("load-path")
-                .desired_width(w)
-                .font(theme::heading_font(11.5))
-                .hint_text(RichText::new(hint).color(theme::DIM)),
-        );
-        if resp.changed() {
-            field.tidy();
-        }
-        let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let busy = field.loader.busy();
-        let load = ui
-            .add_enabled(!busy, egui::Button::new("Load"))
-            .on_hover_text("Load the still, script or cue sheet named in the field");
-        if (enter || load.clicked()) && !busy {
-            action = Some(LoadAction::Load);
-        }
-        if ui
-            .add_enabled(has_sheet && !busy, egui::Button::new("clear"))
-            .on_hover_text("Unload the cue sheet")
-            .clicked()
-        {
-            action = Some(LoadAction::Clear);
-        }
-    });
+    let row = vec2(ui.available_width(), LOAD_ROW_H);
+    ui.allocate_ui_with_layout(
+        row,
+        egui::Layout::right_to_left(egui::Align::Center),
+        |ui| {
+            // Right to left: the buttons take their width, the field the rest.
+            ui.spacing_mut().item_spacing.x = 5.0;
+            let busy = field.loader.busy();
+            if ui
+                .add_enabled(has_sheet && !busy, egui::Button::new("clear"))
+                .on_hover_text("Unload the cue sheet")
+                .clicked()
+            {
+                action = Some(LoadAction::Clear);
+            }
+            let load = ui
+                .add_enabled(!busy, egui::Button::new("Load"))
+                .on_hover_text("Load the still, script or cue sheet named in the field");
+            let w = ui.available_width().max(40.0);
+            let hint = LOAD_HINT[usize::from(w < LOAD_HINT_SHORT_BELOW)];
+            let resp = ui.add(
+                egui::TextEdit::singleline(&mut field.text)
+                    .id_salt("load-path")
+                    .desired_width(w)
+                    .font(theme::heading_font(11.5))
+                    .hint_text(RichText::new(hint).color(theme::DIM)),
+            );
+            if resp.changed() {
+                field.tidy();
+            }
+            let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (enter || load.clicked()) && !busy {
+                action = Some(LoadAction::Load);
+            }
+        },
+    );
     let (line, color) = match &field.loader.status {
         Status::Idle => return action,
         Status::Loading(name, _) => {
