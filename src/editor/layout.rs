@@ -280,7 +280,8 @@ fn apply_load(
             let mut msg = loaded.summary();
             loader::install(cues, Some(loaded.source));
             if super::controls::manual_source_to_light(controls) {
-                msg.push_str(" · Mood source Manual → Light");
+                // First, so a narrow panel still shows it.
+                msg = format!("Mood source Manual → Light · {msg}");
             }
             field.loader.status = Status::Done(msg);
         }
