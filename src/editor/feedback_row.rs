@@ -33,7 +33,9 @@ pub fn check_target(text: &str) -> Result<String, String> {
         return Err(format!("{t}: add the port, e.g. {t}:8001"));
     };
     if host.contains(':') || host.starts_with('[') {
-        return Err(format!("{t}: write an IPv6 address in brackets, e.g. [::1]:8001"));
+        return Err(format!(
+            "{t}: write an IPv6 address in brackets, e.g. [::1]:8001"
+        ));
     }
     let port: u16 = port
         .parse()
@@ -119,10 +121,7 @@ pub struct FeedbackRow {
 impl FeedbackRow {
     /// Draws the row (one line, plus a line for an error or a note) and writes changes.
     pub fn show(&mut self, ui: &mut Ui, store: &Watched<OscConfig>) {
-        let saved = store
-            .read()
-            .map(|c| c.feedback.clone())
-            .unwrap_or_default();
+        let saved = store.read().map(|c| c.feedback.clone()).unwrap_or_default();
         ui.horizontal(|ui| {
             ui.spacing_mut().item_spacing.x = 5.0;
             ui.label(
@@ -131,9 +130,10 @@ impl FeedbackRow {
                     .color(theme::DIM),
             );
             let mut on = saved.enabled;
-            let toggle = ui
-                .checkbox(&mut on, "")
-                .on_hover_text("Send mood, cue, beat and tempo to the desk (OSC /noir/out/…)");
+            let toggle = ui.checkbox(&mut on, "").on_hover_text(
+                "Send mood, cue, beat and tempo to the desk (OSC /noir/out/…). The \
+                     sender reads these settings when the plugin starts processing (activation)",
+            );
             if toggle.changed() {
                 let next = FeedbackConfig {
                     enabled: on,
@@ -192,10 +192,7 @@ impl FeedbackRow {
         let (line, color) = match &self.error {
             Some(e) => (e.clone(), theme::NEON_RED),
             None if self.wrote => (
-                format!(
-                    "saved: {} (the sender starts with the audio)",
-                    describe(&saved)
-                ),
+                format!("saved {} (from the next start)", describe(&saved)),
                 theme::DIM,
             ),
             None => (format!("feedback {}", describe(&saved)), theme::DIM),

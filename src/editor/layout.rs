@@ -10,8 +10,8 @@
 //! `EDITOR_MIN_SIZE`.
 
 use super::controls::{enum_combo, hfader};
-use super::pad::PadView;
 use super::loader::{self, LoadAction, Status};
+use super::pad::PadView;
 use super::{light_panel, mixer, theme, NoirApp};
 use crate::plugin::params::SceneChoice;
 use egui::{pos2, vec2, Align2, CornerRadius, Rect, RichText, Stroke, Ui, UiBuilder};
@@ -251,7 +251,13 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
     region(ui, cue_r, true, |ui| {
         action = light_panel::show_cues(ui, snap, playhead, field)
     });
-    apply_load(&mut app.load, &app.params.light.cues, controls, action, ui.ctx());
+    apply_load(
+        &mut app.load,
+        &app.params.light.cues,
+        controls,
+        action,
+        ui.ctx(),
+    );
 }
 
 /// Starts, finishes or clears a load from the cue panel's field: a finished load becomes the
@@ -267,7 +273,9 @@ fn apply_load(
     match action {
         Some(LoadAction::Load) => {
             let ctx = ctx.clone();
-            field.loader.start(&field.text, move || ctx.request_repaint());
+            field
+                .loader
+                .start(&field.text, move || ctx.request_repaint());
         }
         Some(LoadAction::Clear) => {
             loader::install(cues, None);

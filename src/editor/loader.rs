@@ -401,7 +401,10 @@ mod tests {
             path_from_input("file:///a%2.png"),
             Some(PathBuf::from("/a%2.png"))
         );
-        assert_eq!(path_from_input("file:///ends%"), Some(PathBuf::from("/ends%")));
+        assert_eq!(
+            path_from_input("file:///ends%"),
+            Some(PathBuf::from("/ends%"))
+        );
         // Another machine, another scheme: not a local file.
         assert_eq!(path_from_input("file://server/share/x.png"), None);
         assert_eq!(path_from_input("https://example.com/x.png"), None);
@@ -411,7 +414,8 @@ mod tests {
     fn a_uri_list_gives_its_first_file() {
         // What a file manager's "copy" of two files puts on the clipboard (text/uri-list:
         // CRLF lines, # comments allowed).
-        let list = "# copied\r\nfile:///home/me/Stills/rain%20street.png\r\nfile:///home/me/b.png\r\n";
+        let list =
+            "# copied\r\nfile:///home/me/Stills/rain%20street.png\r\nfile:///home/me/b.png\r\n";
         assert_eq!(
             path_from_input(list),
             Some(PathBuf::from("/home/me/Stills/rain street.png"))
@@ -494,7 +498,13 @@ mod tests {
     fn a_blue_still_is_not_read_as_red() {
         // The same arithmetic for (20, 40, 180): cast ≈ (0.11, 0.22, 1.0).
         let p = solid_png("blue.png", [20, 40, 180], 32, 32);
-        let look = still_source(&p).unwrap().parse().unwrap().cue_look(0).unwrap().0;
+        let look = still_source(&p)
+            .unwrap()
+            .parse()
+            .unwrap()
+            .cue_look(0)
+            .unwrap()
+            .0;
         assert!(look.rgb[2] > 0.95 && look.rgb[0] < 0.2, "{:?}", look.rgb);
     }
 
@@ -537,7 +547,11 @@ mod tests {
         let l = load(&p).unwrap();
         assert_eq!((l.kind, l.cues), (LoadKind::Sheet, 2));
         assert_eq!(l.source.format, Some(CueFormat::Csv));
-        assert!(l.summary().starts_with("cue sheet two.csv: 2 cues"), "{}", l.summary());
+        assert!(
+            l.summary().starts_with("cue sheet two.csv: 2 cues"),
+            "{}",
+            l.summary()
+        );
         let s = tmp("night.fountain");
         std::fs::write(
             &s,
