@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 pub const STILL_PALETTE_COLOURS: usize = 5;
 /// Longest path the field accepts, characters (a pasted novel is not a path).
 pub const MAX_PATH_CHARS: usize = 4096;
+/// Largest cue sheet or screenplay loaded, bytes (a feature film's script is under 1 MB).
+pub const MAX_SHEET_BYTES: u64 = 16 << 20;
+/// Largest still loaded, bytes (an 8K 16-bit PNG is about 200 MB).
+pub const MAX_STILL_BYTES: u64 = 256 << 20;
 
 /// What a path holds, by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,6 +193,21 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     }
     if path.is_dir() {
         return Err(format!("{}: a folder, not a file", path.display()));
+    }
+    let max = match kind {
+        LoadKind::Still => MAX_STILL_BYTES,
+        LoadKind::Sheet | LoadKind::Script => MAX_SHEET_BYTES,
+    };
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    if bytes > max {
+        return Err(format!(
+            "{}: {} MB, more than the {} MB this kind of file may have",
+            display_name(path),
+            bytes >> 20,
+            max >> 20
+        ));
     }
     let source = match kind {
         LoadKind::Still => still_source(path)?,
@@ -538,6 +557,17 @@ mod tests {
         let p = tmp("empty.csv");
         std::fs::write(&p, "at,name\n").unwrap();
         assert!(load(&p).is_err());
+    }
+
+    #[test]
+    fn an_oversized_sheet_is_refused_before_it_is_read() {
+        // 17 MiB of CSV (a sparse file: nothing is written) against the 16 MiB cap.
+        let p = tmp("huge.csv");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(MAX_SHEET_BYTES + (1 << 20)).unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(e.contains("17 MB") && e.contains("16 MB"), "{e}");
+        std::fs::remove_file(&p).unwrap();
     }
 
     #[test]
