@@ -58,6 +58,33 @@ impl ParamHandle {
     }
 }
 
+/// The normalized value of the choice of a stepped parameter whose display is `label`
+/// (case-insensitive), e.g. the Mood source's "Light".
+pub fn choice_normalized(p: ParamHandle, label: &str) -> Option<f32> {
+    let n = p.choices().filter(|&n| n >= 2)?;
+    (0..n)
+        .map(|i| i as f32 / (n - 1) as f32)
+        .find(|&v| p.display_of(v).eq_ignore_ascii_case(label))
+}
+
+/// Switches the Mood source from Manual to Light through a one-shot gesture (the host records
+/// it); leaves Light and Sidechain alone. Returns whether it switched.
+pub fn manual_source_to_light(controls: &Controls) -> bool {
+    let Some(p) = controls.get("source") else {
+        return false;
+    };
+    if !p.display().eq_ignore_ascii_case("manual") {
+        return false;
+    }
+    match choice_normalized(p, "light") {
+        Some(v) => {
+            controls.set_once(p, v);
+            true
+        }
+        None => false,
+    }
+}
+
 /// The editor's access to every parameter, plus the host context for gestures.
 pub struct Controls {
     /// Keeps the parameters alive for the `ParamPtr`s.
@@ -274,4 +301,34 @@ pub fn enum_combo(ui: &mut Ui, controls: &Controls, id: &str, label: &str, width
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::params::MoodNoirParams;
+
+    fn handle(params: &Arc<MoodNoirParams>, id: &str) -> ParamHandle {
+        let ptr = params
+            .param_map()
+            .into_iter()
+            .find(|(i, _, _)| i == id)
+            .map(|(_, p, _)| p)
+            .unwrap();
+        ParamHandle { ptr }
+    }
+
+    #[test]
+    fn the_mood_sources_light_choice_is_found_by_name() {
+        // Manual / Light / Sidechain: three choices, Light is the middle one (0.5).
+        let params = Arc::new(MoodNoirParams::default());
+        let p = handle(&params, "source");
+        assert_eq!(p.choices(), Some(3));
+        assert_eq!(choice_normalized(p, "Light"), Some(0.5));
+        assert_eq!(choice_normalized(p, "manual"), Some(0.0));
+        assert_eq!(p.display_of(0.5), "Light");
+        assert_eq!(choice_normalized(p, "DMX"), None);
+        // A continuous parameter has no choices.
+        assert_eq!(choice_normalized(handle(&params, "tension"), "Light"), None);
+    }
 }

@@ -10,6 +10,7 @@
 //! `EDITOR_MIN_SIZE`.
 
 use super::controls::{enum_combo, hfader};
+use super::loader::{self, LoadAction, Status};
 use super::pad::PadView;
 use super::{light_panel, mixer, theme, NoirApp};
 use crate::plugin::params::SceneChoice;
@@ -23,6 +24,8 @@ const MARGIN: f32 = 10.0;
 const GAP: f32 = 8.0;
 /// Height of the title bar.
 const TOP_H: f32 = 40.0;
+/// Title-bar width below which the title and the selectors shrink, points.
+const NARROW_TITLE_W: f32 = 900.0;
 
 /// Draws the whole editor.
 pub fn draw(app: &mut NoirApp, ui: &mut Ui) {
@@ -77,12 +80,19 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
     );
     app.light.snapshot(&mut app.light_snap, timeline_s, beats);
 
-    // Title bar.
+    // Title bar. Narrow windows get a smaller title and narrower selectors, so the five
+    // selectors never run into the title.
+    let narrow = top.width() < NARROW_TITLE_W;
+    let (title_pt, combo_scale, sel_gap) = if narrow {
+        (19.0, 0.8, 2.0)
+    } else {
+        (24.0, 1.0, 6.0)
+    };
     region(ui, top, false, |ui| {
         ui.horizontal_centered(|ui| {
             ui.label(
                 RichText::new("MOOD  NOIR")
-                    .font(theme::heading_font(24.0))
+                    .font(theme::heading_font(title_pt))
                     .color(theme::PAPER),
             );
             // The tagline only when the selectors leave room for it.
@@ -96,35 +106,35 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 // Right to left: the last control added sits leftmost.
-                enum_combo(ui, controls, "style", "", 84.0);
+                enum_combo(ui, controls, "style", "", 84.0 * combo_scale);
                 ui.label(
                     RichText::new("STYLE")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "keys_voice", "", 72.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "keys_voice", "", 72.0 * combo_scale);
                 ui.label(
                     RichText::new("KEYS")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "tempo_mode", "", 96.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "tempo_mode", "", 96.0 * combo_scale);
                 ui.label(
                     RichText::new("TEMPO")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "source", "", 84.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "source", "", 84.0 * combo_scale);
                 ui.label(
                     RichText::new("SOURCE")
                         .font(theme::heading_font(11.0))
                         .color(theme::DIM),
                 );
-                ui.add_space(6.0);
-                enum_combo(ui, controls, "scene", "", 132.0);
+                ui.add_space(sel_gap);
+                enum_combo(ui, controls, "scene", "", 132.0 * combo_scale);
                 ui.label(
                     RichText::new("SCENE")
                         .font(theme::heading_font(11.0))
@@ -226,15 +236,66 @@ fn draw_inside(app: &mut NoirApp, ui: &mut Ui) {
 
     // Light and cues.
     let snap = &app.light_snap;
-    region(ui, light_r, true, |ui| light_panel::show_light(ui, snap));
+    let osc = &app.params.light.osc;
+    let feedback = &mut app.feedback;
+    region(ui, light_r, true, |ui| {
+        light_panel::show_light(ui, snap, osc, feedback)
+    });
     let playhead = if snap.cues_in_beats {
         beats
     } else {
         timeline_s
     };
+    let field = &mut app.load;
+    let mut action = None;
     region(ui, cue_r, true, |ui| {
-        light_panel::show_cues(ui, snap, playhead)
+        action = light_panel::show_cues(ui, snap, playhead, field)
     });
+    apply_load(
+        &mut app.load,
+        &app.params.light.cues,
+        controls,
+        action,
+        ui.ctx(),
+    );
+}
+
+/// Starts, finishes or clears a load from the cue panel's field: a finished load becomes the
+/// session's cue sheet (and a Manual mood source becomes Light, through a gesture); a failure
+/// leaves what was loaded alone.
+fn apply_load(
+    field: &mut loader::LoadField,
+    cues: &crate::watched::Watched<Option<crate::light::CueSource>>,
+    controls: &super::controls::Controls,
+    action: Option<LoadAction>,
+    ctx: &egui::Context,
+) {
+    match action {
+        Some(LoadAction::Load) => {
+            let ctx = ctx.clone();
+            field
+                .loader
+                .start(&field.text, move || ctx.request_repaint());
+        }
+        Some(LoadAction::Clear) => {
+            loader::install(cues, None);
+            field.loader.status = Status::Done("cue sheet cleared".into());
+        }
+        None => {}
+    }
+    match field.loader.poll() {
+        Some(Ok(loaded)) => {
+            let mut msg = loaded.summary();
+            loader::install(cues, Some(loaded.source));
+            if super::controls::manual_source_to_light(controls) {
+                // First, so a narrow panel still shows it.
+                msg = format!("Mood source Manual → Light · {msg}");
+            }
+            field.loader.status = Status::Done(msg);
+        }
+        Some(Err(e)) => field.loader.status = Status::Failed(e),
+        None => {}
+    }
 }
 
 /// Runs `add` in a child `Ui` confined (and clipped) to `rect`, on a panel background if

@@ -3,12 +3,31 @@
 //! as a timeline with the playhead. Everything comes from a `LightSnapshot` (see `light_view`)
 //! and the playhead from `UiState`; painted on the GUI thread.
 
+use super::feedback_row::FeedbackRow;
 use super::light_view::LightSnapshot;
+use super::loader::{LoadAction, LoadField, Status};
 use super::theme;
+use crate::light::OscConfig;
+use crate::watched::Watched;
 use egui::{pos2, vec2, Align2, Color32, CornerRadius, Rect, RichText, Sense, Stroke, Ui};
 
-/// Lamp, palette and OSC monitor, in the current `ui`.
-pub fn show_light(ui: &mut Ui, snap: &LightSnapshot) {
+/// The load field's hint when there is room for all of it, and when there is not.
+const LOAD_HINT: [&str; 2] = [
+    "load a still, a script or a cue sheet: paste or type its path, Enter",
+    "still, script or cue sheet: path, Enter",
+];
+/// Height of the load row, points.
+const LOAD_ROW_H: f32 = 22.0;
+/// Field width below which the short hint is shown, points.
+const LOAD_HINT_SHORT_BELOW: f32 = 400.0;
+
+/// Lamp, palette, the feedback row and the OSC monitor, in the current `ui`.
+pub fn show_light(
+    ui: &mut Ui,
+    snap: &LightSnapshot,
+    osc: &Watched<OscConfig>,
+    feedback: &mut FeedbackRow,
+) {
     ui.label(theme::heading("Light · OSC"));
     if !snap.connected {
         ui.label(
@@ -80,6 +99,7 @@ pub fn show_light(ui: &mut Ui, snap: &LightSnapshot) {
             }
         });
     });
+    feedback.show(ui, osc);
     // Message log (as many lines as fit).
     let line_h = 15.0;
     let avail = ui.available_height();
@@ -109,7 +129,7 @@ pub fn show_light(ui: &mut Ui, snap: &LightSnapshot) {
 }
 
 /// One log line, truncated with an ellipsis to the width (never wrapped or clipped mid-glyph).
-fn mono_line(ui: &mut Ui, text: &str, color: Color32) {
+pub(super) fn mono_line(ui: &mut Ui, text: &str, color: Color32) {
     let w = ui.available_width();
     let (rect, _) = ui.allocate_exact_size(vec2(w, 15.0), Sense::hover());
     let font = theme::heading_font(11.0);
@@ -154,8 +174,66 @@ fn lamp(ui: &mut Ui, snap: &LightSnapshot) {
     });
 }
 
-/// The cue sheet timeline with the playhead at `playhead_s`, filling the current `ui`.
-pub fn show_cues(ui: &mut Ui, snap: &LightSnapshot, playhead_s: f64) {
+/// The load row (field, Load, clear) and its status line. Returns what was asked.
+fn load_row(ui: &mut Ui, field: &mut LoadField, has_sheet: bool, now: f64) -> Option<LoadAction> {
+    let mut action = None;
+    let row = vec2(ui.available_width(), LOAD_ROW_H);
+    ui.allocate_ui_with_layout(
+        row,
+        egui::Layout::right_to_left(egui::Align::Center),
+        |ui| {
+            // Right to left: the buttons take their width, the field the rest.
+            ui.spacing_mut().item_spacing.x = 5.0;
+            let busy = field.loader.busy();
+            if ui
+                .add_enabled(has_sheet && !busy, egui::Button::new("clear"))
+                .on_hover_text("Unload the cue sheet")
+                .clicked()
+            {
+                action = Some(LoadAction::Clear);
+            }
+            let load = ui
+                .add_enabled(!busy, egui::Button::new("Load"))
+                .on_hover_text("Load the still, script or cue sheet named in the field");
+            let w = ui.available_width().max(40.0);
+            let hint = LOAD_HINT[usize::from(w < LOAD_HINT_SHORT_BELOW)];
+            let resp = ui.add(
+                egui::TextEdit::singleline(&mut field.text)
+                    .id_salt("load-path")
+                    .desired_width(w)
+                    .font(theme::heading_font(11.5))
+                    .hint_text(RichText::new(hint).color(theme::DIM)),
+            );
+            if resp.changed() {
+                field.tidy();
+            }
+            let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (enter || load.clicked()) && !busy {
+                action = Some(LoadAction::Load);
+            }
+        },
+    );
+    let (line, color) = match &field.loader.status {
+        Status::Idle => return action,
+        Status::Loading(name, _) => {
+            let dots = ["", ".", "..", "..."][(now * 3.0) as usize % 4];
+            (format!("loading {name}…{dots}"), theme::AMBER)
+        }
+        Status::Done(msg) => (msg.clone(), theme::MOON),
+        Status::Failed(msg) => (msg.clone(), theme::NEON_RED),
+    };
+    mono_line(ui, &line, color);
+    action
+}
+
+/// The cue sheet panel: the load row, then the timeline with the playhead at `playhead_s`,
+/// filling the current `ui`. Returns what the load row asked for.
+pub fn show_cues(
+    ui: &mut Ui,
+    snap: &LightSnapshot,
+    playhead_s: f64,
+    field: &mut LoadField,
+) -> Option<LoadAction> {
     let title = match &snap.cue_sheet {
         Some(n) => format!("Cue sheet · {n}"),
         None => "Cue sheet".to_string(),
@@ -170,6 +248,8 @@ pub fn show_cues(ui: &mut Ui, snap: &LightSnapshot, playhead_s: f64) {
             );
         });
     });
+    let now = ui.input(|i| i.time);
+    let action = load_row(ui, field, snap.cue_sheet.is_some(), now);
     let w = ui.available_width();
     let h = ui.available_height().max(30.0);
     let (rect, _) = ui.allocate_exact_size(vec2(w, h), Sense::hover());
@@ -287,6 +367,7 @@ pub fn show_cues(ui: &mut Ui, snap: &LightSnapshot, playhead_s: f64) {
         Stroke::new(1.0, theme::LINE),
         egui::StrokeKind::Inside,
     );
+    action
 }
 
 /// Seconds as m:ss, or quarter-note beats as bar.beat (both counted from 1).

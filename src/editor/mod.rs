@@ -6,9 +6,11 @@
 //! (atomics) and the light input's `LightView`, and changes the sound only through parameters.
 
 mod controls;
+mod feedback_row;
 mod layout;
 mod light_panel;
 pub mod light_view;
+pub mod loader;
 mod meters;
 mod mixer;
 mod now_playing;
@@ -156,6 +158,10 @@ pub struct NoirApp {
     light_snap: LightSnapshot,
     /// Audio sample counter at the previous frame, and when it last moved (seconds).
     audio_seen: (u64, f64),
+    /// The cue panel's load-by-path field and its worker.
+    load: loader::LoadField,
+    /// The light panel's OSC feedback row.
+    feedback: feedback_row::FeedbackRow,
 }
 
 impl NoirApp {
@@ -176,6 +182,8 @@ impl NoirApp {
             now_playing: now_playing::NowPlaying::default(),
             light_snap: LightSnapshot::default(),
             audio_seen: (0, f64::NEG_INFINITY),
+            load: loader::LoadField::default(),
+            feedback: feedback_row::FeedbackRow::default(),
         }
     }
 }
