@@ -13,6 +13,7 @@ pub mod drums;
 pub mod keys;
 pub mod lead;
 pub mod pad;
+pub mod percussion;
 pub mod piano;
 
 pub use ambience::Ambience;
@@ -21,4 +22,5 @@ pub use drums::{DrumHit, Drums};
 pub use keys::Keys;
 pub use lead::Lead;
 pub use pad::Pad;
+pub use percussion::{PercHit, Percussion};
 pub use piano::Piano;
