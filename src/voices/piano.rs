@@ -444,6 +444,148 @@ mod tests {
         play_script(&mut p, 40000, sizes, &at, apply, |p, l, r| p.render(l, r))
     }
 
+    /// FNV-1a over the bits of a fixed grand-piano performance (restrikes, more notes than
+    /// voices, pedal, tone changes, the undamped top, a full ring-out), rendered in odd blocks.
+    fn grand_fingerprint(sr: f32) -> u64 {
+        let mut p = Piano::new(sr);
+        let mut at = Vec::new();
+        let mut ev: Vec<(u8, f32, u8)> = Vec::new(); // (note, velocity, what: 0 key, 1 pedal, 2 tone)
+        for i in 0..40usize {
+            let t = i * 1500 + (i * 37) % 101;
+            let note = 21 + ((i * 29) % 88) as u8;
+            let vel = 0.15 + 0.85 * ((i * 7) % 11) as f32 / 10.0;
+            at.push(t);
+            ev.push((note, vel, 0));
+            if i % 3 == 0 {
+                at.push(t + 700);
+                ev.push((note, 0.0, 0));
+            }
+            if i % 5 == 0 {
+                at.push(t + 701);
+                ev.push((0, (i % 2) as f32, 1));
+            }
+            if i % 7 == 0 {
+                at.push(t + 702);
+                ev.push((0, (i % 4) as f32 / 3.0, 2));
+            }
+        }
+        // A restrike of a sounding key, and a cluster wider than the voice pool.
+        at.push(61_000);
+        ev.push((60, 0.8, 0));
+        at.push(61_300);
+        ev.push((60, 0.5, 0));
+        for k in 0..16u8 {
+            at.push(62_000);
+            ev.push((48 + k, 0.6, 0));
+        }
+        at.push(70_000);
+        ev.push((0, 0.0, 3));
+        let apply = |p: &mut Piano, i: usize| {
+            let (note, v, what) = ev[i];
+            match what {
+                0 if v > 0.0 => p.note_on(note, v),
+                0 => p.note_off(note),
+                1 => p.set_pedal(v > 0.5),
+                2 => p.set_tone(v),
+                _ => p.all_notes_off(),
+            }
+        };
+        let out = play_script(&mut p, 110_000, &[64, 13, 50], &at, apply, |p, l, r| {
+            p.render(l, r)
+        });
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for x in out {
+            for b in x.to_bits().to_le_bytes() {
+                h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn piano_unprepared_grand_is_bit_identical_to_before_preparations() {
+        // Fingerprints taken from the grand as it was before `Preparation` existed (commit
+        // 2c1f56c); the same in debug and release builds. Any change to the grand's
+        // arithmetic, its random draws or its voice handling changes them.
+        for (sr, expect) in [
+            (44100.0f32, 0xe37f_7275_54a3_489bu64),
+            (48000.0, 0x9fbd_28f6_0306_dd15),
+            (96000.0, 0xfd00_fa9b_1b8b_60db),
+        ] {
+            let got = grand_fingerprint(sr);
+            assert_eq!(got, expect, "grand changed at {sr} Hz: {got:#018x}");
+        }
+    }
+
+    /// Renders `secs` of audio in 64-sample blocks, calling `events(p, block_index)` before
+    /// each block; returns (ms per second of audio, p99 block us, max block us).
+    fn time_it(
+        p: &mut Piano,
+        sr: f32,
+        secs: f32,
+        mut events: impl FnMut(&mut Piano, usize),
+    ) -> (f64, f64, f64) {
+        let blocks = (secs * sr / 64.0) as usize;
+        let mut per = Vec::with_capacity(blocks);
+        let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
+        let t0 = std::time::Instant::now();
+        for b in 0..blocks {
+            events(p, b);
+            let t = std::time::Instant::now();
+            p.render(&mut l, &mut r);
+            per.push(t.elapsed().as_secs_f64() * 1.0e6);
+        }
+        let total = t0.elapsed().as_secs_f64();
+        assert!(l.iter().chain(r.iter()).all(|v| v.is_finite()));
+        per.sort_by(|a, b| a.total_cmp(b));
+        let p99 = per[per.len() * 99 / 100];
+        (total * 1000.0 / secs as f64, p99, per[per.len() - 1])
+    }
+
+    /// Busy comping: a four-note voicing every half second (the previous one released just
+    /// before), a bass note every beat, pedal changes each bar. 48 kHz, 20 s.
+    fn busy(p: &mut Piano, b: usize) {
+        const VOICINGS: [[u8; 4]; 4] = [
+            [50, 57, 60, 65],
+            [55, 59, 62, 67],
+            [48, 55, 58, 64],
+            [53, 57, 60, 63],
+        ];
+        let half = 375; // 0.5 s in 64-sample blocks at 48 kHz
+        if b % half == 0 {
+            let k = (b / half) % 4;
+            let prev = (k + 3) % 4;
+            for n in VOICINGS[prev] {
+                p.note_off(n);
+            }
+            for (j, n) in VOICINGS[k].iter().enumerate() {
+                p.note_on(*n, 0.5 + 0.1 * j as f32);
+            }
+        }
+        if b % (half / 2) == 0 {
+            let bass = [36u8, 43, 41, 38][(b / (half / 2)) % 4];
+            p.note_on(bass, 0.7);
+        }
+        if b % (half / 2) == half / 4 {
+            p.note_off([36u8, 43, 41, 38][(b / (half / 2)) % 4]);
+        }
+        if b % (2 * half) == 0 {
+            p.set_pedal(true);
+        }
+        if b % (2 * half) == 2 * half - 10 {
+            p.set_pedal(false);
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn piano_timing() {
+        let sr = 48000.0;
+        let mut p = Piano::new(sr);
+        let (ms, p99, max) = time_it(&mut p, sr, 20.0, busy);
+        println!("busy grand: {ms:.3} ms per s of audio; block p99 {p99:.2} us, max {max:.2} us");
+    }
+
     #[test]
     fn piano_block_size_independent_and_reset_reproduces() {
         let a = scripted(44100.0, &[64]);
