@@ -133,13 +133,19 @@ impl Voice {
     fn render(&mut self, l: &mut [f32], r: &mut [f32], pedal: bool) {
         let damping = !self.held && !pedal && self.has_damper;
         for i in 0..l.len() {
+            // Eight accumulators, lane k into acc[k % 8] in order of k; the inner loop over a
+            // chunk of eight is what the compiler turns into SIMD (`acc[k & 7]` over all lanes
+            // stayed scalar: 3.3x slower, same sums).
             let mut acc = [0.0f32; 8];
-            for k in 0..LANES {
-                let (re, im) = (self.re[k], self.im[k]);
-                self.re[k] = re * self.c[k] - im * self.s[k];
-                let y = re * self.s[k] + im * self.c[k];
-                self.im[k] = y;
-                acc[k & 7] += y;
+            for k0 in (0..LANES).step_by(8) {
+                for j in 0..8 {
+                    let k = k0 + j;
+                    let (re, im) = (self.re[k], self.im[k]);
+                    self.re[k] = re * self.c[k] - im * self.s[k];
+                    let y = re * self.s[k] + im * self.c[k];
+                    self.im[k] = y;
+                    acc[j] += y;
+                }
             }
             let strings = acc.iter().sum::<f32>() * self.rel;
             let mut knock = 0.0;
