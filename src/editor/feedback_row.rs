@@ -306,7 +306,13 @@ mod tests {
         let mut saved = validate(true, "desk.local:8001", 10.0).unwrap();
         let live = "→ desk.local:8001 (10.0.0.5:8001) · 10 Hz";
         let (l, c) = status_line(None, &saved, Some(live), true);
-        assert_eq!((l.as_str(), c), ("feedback → desk.local:8001 (10.0.0.5:8001) · 10 Hz", theme::DIM));
+        assert_eq!(
+            (l.as_str(), c),
+            (
+                "feedback → desk.local:8001 (10.0.0.5:8001) · 10 Hz",
+                theme::DIM
+            )
+        );
         // On but nothing goes out: red.
         let (_, c) = status_line(None, &saved, Some("not sending: nope"), false);
         assert_eq!(c, theme::NEON_RED);
@@ -315,7 +321,10 @@ mod tests {
         assert_eq!((l.as_str(), c), ("bad", theme::NEON_RED));
         // Inactive plugin: the saved settings.
         let (l, _) = status_line(None, &saved, None, false);
-        assert_eq!(l, "feedback → desk.local:8001 · 10 Hz (once the plugin is active)");
+        assert_eq!(
+            l,
+            "feedback → desk.local:8001 · 10 Hz (once the plugin is active)"
+        );
         saved.enabled = false;
         assert_eq!(status_line(None, &saved, Some("off"), false).1, theme::DIM);
         assert_eq!(status_line(None, &saved, None, false).0, "feedback off");

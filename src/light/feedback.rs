@@ -197,7 +197,9 @@ fn send(sock: &UdpSocket, to: SocketAddr, addr: &str, args: Vec<OscType>) -> Res
         args,
     });
     let bytes = rosc::encoder::encode(&packet).map_err(|e| e.to_string())?;
-    sock.send_to(&bytes, to).map(|_| ()).map_err(|e| e.to_string())
+    sock.send_to(&bytes, to)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The rate the sender uses for `rate_hz`: 1..60 a second; not a number gives the default.
@@ -320,7 +322,10 @@ impl Sink {
     fn open(&mut self, fb: &FeedbackConfig) -> Result<(UdpSocket, SocketAddr), String> {
         let target = fb.resolve()?;
         if let Some((sock, _)) = self.out.take() {
-            if sock.local_addr().is_ok_and(|a| a.is_ipv4() == target.is_ipv4()) {
+            if sock
+                .local_addr()
+                .is_ok_and(|a| a.is_ipv4() == target.is_ipv4())
+            {
                 return Ok((sock, target));
             }
         }
