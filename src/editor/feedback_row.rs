@@ -1,10 +1,12 @@
 //! The OSC feedback row of the light panel: on/off, the desk's `host:port` and the rate, written
 //! into the persisted `osc-config` → `feedback` (every other OSC setting kept). A target is
 //! checked before it is written (an address, or a host name of valid characters with a port;
-//! names are not looked up here, the GUI thread never waits on DNS). GUI thread only.
+//! names are not looked up here, the GUI thread never waits on DNS). The sender thread picks a
+//! change up at once while the plugin is active; the line under the row shows where it
+//! actually sends, as the sender reports it. GUI thread only.
 
 use super::theme;
-use crate::light::feedback::{MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::light::feedback::{clamp_rate_hz, MAX_RATE_HZ, MIN_RATE_HZ};
 use crate::light::{FeedbackConfig, OscConfig};
 use crate::watched::Watched;
 use egui::{RichText, Ui};
@@ -63,11 +65,7 @@ pub fn check_target(text: &str) -> Result<String, String> {
 
 /// The rate as the sender uses it: 1..60 a second; not a number gives the default.
 pub fn clamp_rate(rate_hz: f32) -> f32 {
-    if rate_hz.is_finite() {
-        rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ)
-    } else {
-        FeedbackConfig::default().rate_hz
-    }
+    clamp_rate_hz(rate_hz)
 }
 
 /// A checked feedback configuration, or why not (nothing is written then).
@@ -105,6 +103,27 @@ pub fn describe(f: &FeedbackConfig) -> String {
     }
 }
 
+/// The line under the row and its colour: a refused entry, else where the sender actually
+/// sends (red when feedback is on but nothing goes out), else the saved settings while the
+/// plugin is inactive.
+pub fn status_line(
+    error: Option<&str>,
+    saved: &FeedbackConfig,
+    live: Option<&str>,
+    sending: bool,
+) -> (String, egui::Color32) {
+    match (error, live) {
+        (Some(e), _) => (e.to_string(), theme::NEON_RED),
+        (None, Some(l)) if saved.enabled && !sending => (format!("feedback {l}"), theme::NEON_RED),
+        (None, Some(l)) => (format!("feedback {l}"), theme::DIM),
+        (None, None) if saved.enabled => (
+            format!("feedback {} (once the plugin is active)", describe(saved)),
+            theme::DIM,
+        ),
+        (None, None) => ("feedback off".into(), theme::DIM),
+    }
+}
+
 /// The row's editing state (the target being typed, the last error).
 #[derive(Default)]
 pub struct FeedbackRow {
@@ -114,13 +133,19 @@ pub struct FeedbackRow {
     rate: Option<f32>,
     /// Why the last target was refused.
     error: Option<String>,
-    /// Something was written from this window (the sender reads it on the next activation).
-    wrote: bool,
 }
 
 impl FeedbackRow {
-    /// Draws the row (one line, plus a line for an error or a note) and writes changes.
-    pub fn show(&mut self, ui: &mut Ui, store: &Watched<OscConfig>) {
+    /// Draws the row (one line, plus a line for an error or where feedback goes) and writes
+    /// changes. `live` is the sender's own report (None while the plugin is inactive),
+    /// `sending` whether it has a target.
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        store: &Watched<OscConfig>,
+        live: Option<&str>,
+        sending: bool,
+    ) {
         let saved = store.read().map(|c| c.feedback.clone()).unwrap_or_default();
         ui.horizontal(|ui| {
             ui.spacing_mut().item_spacing.x = 5.0;
@@ -131,8 +156,8 @@ impl FeedbackRow {
             );
             let mut on = saved.enabled;
             let toggle = ui.checkbox(&mut on, "").on_hover_text(
-                "Send mood, cue, beat and tempo to the desk (OSC /noir/out/…). The \
-                     sender reads these settings when the plugin starts processing (activation)",
+                "Send mood, cue, beat and tempo to the desk (OSC /noir/out/…). A change \
+                     applies at once while the plugin is active",
             );
             if toggle.changed() {
                 let next = FeedbackConfig {
@@ -144,7 +169,7 @@ impl FeedbackRow {
                     (true, Err(e)) => self.error = Some(e),
                     _ => {
                         self.error = None;
-                        self.wrote |= write_feedback(store, &next);
+                        write_feedback(store, &next);
                     }
                 }
             }
@@ -160,7 +185,7 @@ impl FeedbackRow {
                 match validate(saved.enabled, text, saved.rate_hz) {
                     Ok(next) => {
                         self.error = None;
-                        self.wrote |= write_feedback(store, &next);
+                        write_feedback(store, &next);
                         self.editing = None;
                     }
                     Err(e) => self.error = Some(e),
@@ -186,17 +211,10 @@ impl FeedbackRow {
                     rate_hz: clamp_rate(rate),
                     ..saved.clone()
                 };
-                self.wrote |= write_feedback(store, &next);
+                write_feedback(store, &next);
             }
         });
-        let (line, color) = match &self.error {
-            Some(e) => (e.clone(), theme::NEON_RED),
-            None if self.wrote => (
-                format!("saved {} (from the next start)", describe(&saved)),
-                theme::DIM,
-            ),
-            None => (format!("feedback {}", describe(&saved)), theme::DIM),
-        };
+        let (line, color) = status_line(self.error.as_deref(), &saved, live, sending);
         super::light_panel::mono_line(ui, &line, color);
     }
 }
@@ -281,6 +299,35 @@ mod tests {
         // The same again writes nothing (the OSC service is not woken for nothing).
         assert!(!write_feedback(&store, &fb));
         assert_eq!(store.generation(), 1);
+    }
+
+    #[test]
+    fn the_status_line_prefers_the_senders_word() {
+        let mut saved = validate(true, "desk.local:8001", 10.0).unwrap();
+        let live = "→ desk.local:8001 (10.0.0.5:8001) · 10 Hz";
+        let (l, c) = status_line(None, &saved, Some(live), true);
+        assert_eq!(
+            (l.as_str(), c),
+            (
+                "feedback → desk.local:8001 (10.0.0.5:8001) · 10 Hz",
+                theme::DIM
+            )
+        );
+        // On but nothing goes out: red.
+        let (_, c) = status_line(None, &saved, Some("not sending: nope"), false);
+        assert_eq!(c, theme::NEON_RED);
+        // A refused entry wins.
+        let (l, c) = status_line(Some("bad"), &saved, Some(live), true);
+        assert_eq!((l.as_str(), c), ("bad", theme::NEON_RED));
+        // Inactive plugin: the saved settings.
+        let (l, _) = status_line(None, &saved, None, false);
+        assert_eq!(
+            l,
+            "feedback → desk.local:8001 · 10 Hz (once the plugin is active)"
+        );
+        saved.enabled = false;
+        assert_eq!(status_line(None, &saved, Some("off"), false).1, theme::DIM);
+        assert_eq!(status_line(None, &saved, None, false).0, "feedback off");
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub fn show_light(
             }
         });
     });
-    feedback.show(ui, osc);
+    feedback.show(ui, osc, snap.feedback.as_deref(), snap.feedback_sending);
     // Message log (as many lines as fit).
     let line_h = 15.0;
     let avail = ui.available_height();

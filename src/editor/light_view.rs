@@ -48,6 +48,11 @@ pub struct LightSnapshot {
     pub active_cue: Option<usize>,
     /// The cue times are quarter-note beats (a bars:beats sheet), not seconds.
     pub cues_in_beats: bool,
+    /// Where OSC feedback is actually going, as the sender thread reports it ("→
+    /// 10.0.0.5:8001 · 10 Hz", "off", "not sending: ..."); None while the plugin is inactive.
+    pub feedback: Option<String>,
+    /// The sender has a resolved target and sends to it.
+    pub feedback_sending: bool,
 }
 
 /// A source of `LightSnapshot`s. See the module docs.
@@ -121,6 +126,8 @@ impl LightView for LightInput {
         out.port_clash = m
             .clash
             .then(|| format!("configured port taken, holding {}", m.port));
+        out.feedback = (!m.feedback.is_empty()).then(|| m.feedback.clone());
+        out.feedback_sending = m.feedback_target.is_some();
         out.received = m.counts.accepted;
         out.ignored = m.counts.ignored();
         out.last_messages.clear();

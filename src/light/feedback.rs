@@ -10,14 +10,21 @@
 //! | `/noir/out/cue` | s name of the cue playing | when it changes, and once a second |
 //!
 //! Threads: the audio thread only stores atomics (`FeedbackState::publish`, called from
-//! `LightLink::publish`); a small sender thread owned by the `LightLink` reads them at the
-//! configured rate, encodes with `rosc` and sends UDP datagrams. Cue names are looked up on
-//! the sender thread from the persisted cue sheet (the audio thread publishes the cue's
-//! name hash). Dropping the link stops and joins the thread (within one tick, at most 100 ms).
+//! `LightLink::publish`, and only while the sender has a target); a small sender thread owned
+//! by the `LightLink` runs from activation to deactivation whether feedback is on or not. It
+//! watches the persisted `OscConfig` (a `Watched`): when the editor or a loaded session
+//! changes `feedback`, it re-resolves the target (on its own thread, never the audio or GUI
+//! thread), rebinds its socket when the address family changes and takes the new rate, within
+//! `POLL_S`. At the configured rate it reads the atomics, encodes with `rosc` and sends UDP
+//! datagrams, and it reports where it sends in the `Monitor` for the editor. Cue names are
+//! looked up on the sender thread from the persisted cue sheet (the audio thread publishes the
+//! cue's name hash). Nothing here reads or writes a file. Dropping the link stops and joins
+//! the thread (within `POLL_S`, or once a name lookup under way returns).
 
 use super::cues::CueSource;
 use super::event::name_hash;
 use super::monitor::Monitor;
+use super::osc::OscConfig;
 use crate::engine::Engine;
 use crate::watched::Watched;
 use rosc::{OscMessage, OscPacket, OscType};
@@ -41,7 +48,8 @@ const NO_CUE: u32 = u32::MAX;
 pub struct FeedbackConfig {
     /// Send feedback at all.
     pub enabled: bool,
-    /// Where to: `host:port` (an address, or a name resolved when the sender starts).
+    /// Where to: `host:port` (an address, or a name the sender thread resolves when it
+    /// starts or the target changes).
     pub target: String,
     /// Ticks a second (1..60).
     pub rate_hz: f32,
@@ -85,6 +93,9 @@ pub struct FeedbackState {
     cue_hash: AtomicU64,
     /// Blocks published (the sender sends only while this moves).
     blocks: AtomicU64,
+    /// The sender has somewhere to send (set by the sender thread; while false the audio
+    /// thread publishes nothing).
+    active: AtomicBool,
 }
 
 /// Beats in a bar (the engine plays 4/4).
@@ -93,6 +104,9 @@ const BEATS_PER_BAR: f64 = 4.0;
 impl FeedbackState {
     /// Audio thread: stores the engine's live state. Atomics only.
     pub fn publish(&self, engine: &Engine) {
+        if !self.active.load(Relaxed) {
+            return;
+        }
         let m = engine.mood();
         self.mood[0].store(m.valence.to_bits(), Relaxed);
         self.mood[1].store(m.arousal.to_bits(), Relaxed);
@@ -177,14 +191,196 @@ impl CueNames {
     }
 }
 
-fn send(sock: &UdpSocket, to: SocketAddr, addr: &str, args: Vec<OscType>) -> bool {
+fn send(sock: &UdpSocket, to: SocketAddr, addr: &str, args: Vec<OscType>) -> Result<(), String> {
     let packet = OscPacket::Message(OscMessage {
         addr: addr.to_string(),
         args,
     });
-    match rosc::encoder::encode(&packet) {
-        Ok(bytes) => sock.send_to(&bytes, to).is_ok(),
-        Err(_) => false,
+    let bytes = rosc::encoder::encode(&packet).map_err(|e| e.to_string())?;
+    sock.send_to(&bytes, to)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The rate the sender uses for `rate_hz`: 1..60 a second; not a number gives the default.
+pub fn clamp_rate_hz(rate_hz: f32) -> f32 {
+    if rate_hz.is_finite() {
+        rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ)
+    } else {
+        FeedbackConfig::default().rate_hz
+    }
+}
+
+/// How often the sender thread looks at the stop flag and the configuration while it waits.
+const POLL_S: f32 = 0.05;
+/// How long after a target failed to resolve (or bind) the sender tries it again.
+const RETRY_S: f32 = 5.0;
+
+/// Where the sender thread sends now: the settings it applied and the socket they gave.
+/// Built on the calling thread by `FeedbackSender::start` (so a bad target is reported at
+/// once), then moved into the sender thread, which alone touches it.
+struct Sink {
+    /// The persisted OSC settings (only `feedback` is read).
+    config: Watched<OscConfig>,
+    /// The configuration generation last looked at.
+    seen: u64,
+    /// The feedback settings last applied.
+    applied: FeedbackConfig,
+    /// The socket and the resolved target, while sending.
+    out: Option<(UdpSocket, SocketAddr)>,
+    /// Time between ticks.
+    period: Duration,
+    /// When to try a target that failed again (None: no failure pending).
+    retry_at: Option<Instant>,
+    /// The last send failed (reported once, until a send succeeds).
+    failing: bool,
+    /// Where errors and the status line go.
+    monitor: Arc<Monitor>,
+    /// Told whether anyone listens (the audio thread skips publishing when not).
+    state: Arc<FeedbackState>,
+}
+
+impl Sink {
+    fn new(config: Watched<OscConfig>, monitor: Arc<Monitor>, state: Arc<FeedbackState>) -> Self {
+        let mut sink = Sink {
+            seen: config.generation(),
+            config,
+            applied: FeedbackConfig::default(),
+            out: None,
+            period: Duration::from_secs(1),
+            retry_at: None,
+            failing: false,
+            monitor,
+            state,
+        };
+        let fb = sink.read();
+        sink.apply(fb, Instant::now(), false);
+        sink
+    }
+
+    /// The feedback part of the configuration (the generation is read first by the caller).
+    fn read(&self) -> FeedbackConfig {
+        match self.config.read() {
+            Ok(c) => c.feedback.clone(),
+            Err(e) => e.into_inner().feedback.clone(),
+        }
+    }
+
+    /// Applies a configuration written since the last look (or retries a failed target when
+    /// due). Returns whether where or how often it sends changed (the caller then starts
+    /// its clock and what it has said afresh).
+    fn refresh(&mut self, now: Instant) -> bool {
+        let g = self.config.generation();
+        if g != self.seen {
+            self.seen = g;
+            let fb = self.read();
+            if fb != self.applied {
+                self.apply(fb, now, false);
+                return true;
+            }
+        }
+        if self.retry_at.is_some_and(|t| now >= t) {
+            self.apply(self.applied.clone(), now, true);
+            return self.out.is_some();
+        }
+        false
+    }
+
+    /// Takes `fb` as the settings: rate, on/off, and the target (re-resolved and the socket
+    /// rebound only when the target or its address family changes).
+    fn apply(&mut self, fb: FeedbackConfig, now: Instant, retry: bool) {
+        self.period = Duration::from_secs_f32(1.0 / clamp_rate_hz(fb.rate_hz));
+        self.retry_at = None;
+        self.failing = false;
+        if !fb.enabled {
+            self.out = None;
+        } else if self.out.is_none() || fb.target != self.applied.target || retry {
+            match self.open(&fb) {
+                Ok(out) => self.out = Some(out),
+                Err(e) => {
+                    self.out = None;
+                    self.retry_at = Some(now + Duration::from_secs_f32(RETRY_S));
+                    if !retry {
+                        self.monitor.note_error(format!("OSC feedback off: {e}"));
+                    }
+                    self.monitor.set_feedback(
+                        None,
+                        format!("not sending: {e} (trying again every {RETRY_S:.0} s)"),
+                    );
+                }
+            }
+        }
+        self.applied = fb;
+        self.state.active.store(self.out.is_some(), Relaxed);
+        if self.retry_at.is_none() {
+            self.monitor
+                .set_feedback(self.target(), self.status_line(None));
+        }
+    }
+
+    /// A socket for `fb`'s target: the one held if the address family fits, else a new one.
+    fn open(&mut self, fb: &FeedbackConfig) -> Result<(UdpSocket, SocketAddr), String> {
+        let target = fb.resolve()?;
+        if let Some((sock, _)) = self.out.take() {
+            if sock
+                .local_addr()
+                .is_ok_and(|a| a.is_ipv4() == target.is_ipv4())
+            {
+                return Ok((sock, target));
+            }
+        }
+        let bind: SocketAddr = if target.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let sock = UdpSocket::bind(bind).map_err(|e| format!("feedback socket: {e}"))?;
+        Ok((sock, target))
+    }
+
+    /// The resolved target while sending.
+    fn target(&self) -> Option<SocketAddr> {
+        self.out.as_ref().map(|(_, t)| *t)
+    }
+
+    /// What the editor shows: "→ 10.0.0.5:8001 · 10 Hz", the name and its address for a
+    /// host name, "off", or the last send error.
+    fn status_line(&self, error: Option<&str>) -> String {
+        let Some(to) = self.target() else {
+            return "off".into();
+        };
+        let name = self.applied.target.trim();
+        let mut s = if name == to.to_string() {
+            format!("→ {to}")
+        } else {
+            format!("→ {name} ({to})")
+        };
+        s += &format!(" · {:.0} Hz", clamp_rate_hz(self.applied.rate_hz));
+        if let Some(e) = error {
+            s += &format!(" · send failed: {e}");
+        }
+        s
+    }
+
+    /// Sends one message, noting the first failure of a run (and the recovery after it).
+    fn send(&mut self, addr: &str, args: Vec<OscType>) {
+        let Some((sock, to)) = &self.out else {
+            return;
+        };
+        match send(sock, *to, addr, args) {
+            Ok(()) if self.failing => {
+                self.failing = false;
+                self.monitor
+                    .set_feedback(self.target(), self.status_line(None));
+            }
+            Ok(()) => {}
+            Err(e) if !self.failing => {
+                self.failing = true;
+                self.monitor
+                    .set_feedback(self.target(), self.status_line(Some(&e)));
+            }
+            Err(_) => {}
+        }
     }
 }
 
@@ -196,108 +392,39 @@ pub struct FeedbackSender {
     stop: Arc<AtomicBool>,
     /// The thread.
     thread: Option<JoinHandle<()>>,
-    /// The resolved target.
-    target: SocketAddr,
+    /// Where the thread reports where it sends (cleared when it stops).
+    monitor: Arc<Monitor>,
 }
 
 impl FeedbackSender {
-    /// Starts sending per `config` (main thread, `activate()`); `cues` is the persisted cue
-    /// sheet (for names). Errors (a bad target, no socket) are also noted in the monitor.
+    /// Starts the sender thread (main thread, `activate()`): it applies `config`'s
+    /// `feedback` now (a bad target is noted in the monitor at once) and again whenever the
+    /// configuration is written, idling while feedback is off. `cues` is the persisted cue
+    /// sheet (for names).
     pub fn start(
-        config: &FeedbackConfig,
+        config: Watched<OscConfig>,
         cues: Watched<Option<CueSource>>,
         monitor: Arc<Monitor>,
     ) -> Result<FeedbackSender, String> {
-        let result = Self::start_inner(config, cues);
-        if let Err(e) = &result {
-            monitor.note_error(format!("OSC feedback off: {e}"));
-        }
-        result
-    }
-
-    fn start_inner(
-        config: &FeedbackConfig,
-        cues: Watched<Option<CueSource>>,
-    ) -> Result<FeedbackSender, String> {
-        let target = config.resolve()?;
-        let bind: SocketAddr = if target.is_ipv4() {
-            "0.0.0.0:0".parse().expect("valid")
-        } else {
-            "[::]:0".parse().expect("valid")
-        };
-        let sock = UdpSocket::bind(bind).map_err(|e| format!("feedback socket: {e}"))?;
-        let rate = if config.rate_hz.is_finite() {
-            config.rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ)
-        } else {
-            FeedbackConfig::default().rate_hz
-        };
-        let period = Duration::from_secs_f32(1.0 / rate);
         let state = Arc::new(FeedbackState::default());
         state.cue_index.store(NO_CUE, Relaxed);
+        let sink = Sink::new(config, monitor.clone(), state.clone());
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
         let thread = std::thread::Builder::new()
             .name("mood-noir-osc-feedback".into())
-            .spawn(move || {
-                let mut names = CueNames::default();
-                let mut last: Option<Snapshot> = None;
-                let mut last_cue_sent = Instant::now() - Duration::from_secs(10);
-                let mut next = Instant::now();
-                while !sp.load(Relaxed) {
-                    let now = Instant::now();
-                    if now < next {
-                        // Sleep in short steps so a stop is seen promptly.
-                        std::thread::sleep((next - now).min(Duration::from_millis(100)));
-                        continue;
-                    }
-                    next = (next + period).max(now);
-                    let s = st.snapshot();
-                    if last.is_some_and(|l| l.blocks == s.blocks) || s.blocks == 0 {
-                        continue; // the audio is not running: nothing new to say
-                    }
-                    let m = s.mood;
-                    send(
-                        &sock,
-                        target,
-                        "/noir/out/mood",
-                        vec![
-                            OscType::Float(m[0]),
-                            OscType::Float(m[1]),
-                            OscType::Float(m[2]),
-                        ],
-                    );
-                    send(
-                        &sock,
-                        target,
-                        "/noir/out/tempo",
-                        vec![OscType::Float(s.tempo)],
-                    );
-                    if last.is_none_or(|l| (l.bar, l.beat) != (s.bar, s.beat)) {
-                        send(
-                            &sock,
-                            target,
-                            "/noir/out/beat",
-                            vec![OscType::Int(s.bar as i32), OscType::Int(s.beat as i32)],
-                        );
-                    }
-                    let cue_changed = last.is_none_or(|l| l.cue != s.cue);
-                    if let Some((_, hash)) = s.cue {
-                        if cue_changed || last_cue_sent.elapsed() >= Duration::from_secs(1) {
-                            if let Some(name) = names.name(hash, &cues) {
-                                send(&sock, target, "/noir/out/cue", vec![OscType::String(name)]);
-                                last_cue_sent = Instant::now();
-                            }
-                        }
-                    }
-                    last = Some(s);
-                }
-            })
-            .map_err(|e| format!("feedback thread: {e}"))?;
+            .spawn(move || run(sink, st, sp, cues))
+            .map_err(|e| {
+                let e = format!("feedback thread: {e}");
+                monitor.note_error(format!("OSC feedback off: {e}"));
+                monitor.set_feedback(None, String::new());
+                e
+            })?;
         Ok(FeedbackSender {
             state,
             stop,
             thread: Some(thread),
-            target,
+            monitor,
         })
     }
 
@@ -306,10 +433,75 @@ impl FeedbackSender {
         &self.state
     }
 
-    /// Where feedback goes.
-    pub fn target(&self) -> SocketAddr {
-        self.target
+    /// Where feedback goes now (None while it is off or its target failed).
+    pub fn target(&self) -> Option<SocketAddr> {
+        self.monitor.feedback_target()
     }
+}
+
+/// The sender thread: applies configuration changes, then at each tick sends what the
+/// audio thread published (nothing while the audio is stopped or feedback is off).
+fn run(
+    mut sink: Sink,
+    st: Arc<FeedbackState>,
+    stop: Arc<AtomicBool>,
+    cues: Watched<Option<CueSource>>,
+) {
+    let poll = Duration::from_secs_f32(POLL_S);
+    let mut names = CueNames::default();
+    let mut last: Option<Snapshot> = None;
+    let mut last_cue_sent = Instant::now() - Duration::from_secs(10);
+    let mut next = Instant::now();
+    while !stop.load(Relaxed) {
+        let now = Instant::now();
+        if sink.refresh(now) {
+            // A new target or rate: start the clock now and tell the desk everything.
+            last = None;
+            next = now;
+        }
+        if sink.out.is_none() {
+            last = None;
+            std::thread::sleep(poll);
+            continue;
+        }
+        if now < next {
+            // Sleep in short steps so a stop or a new configuration is seen promptly.
+            std::thread::sleep((next - now).min(poll));
+            continue;
+        }
+        next = (next + sink.period).max(now);
+        let s = st.snapshot();
+        if last.is_some_and(|l| l.blocks == s.blocks) || s.blocks == 0 {
+            continue; // the audio is not running: nothing new to say
+        }
+        let m = s.mood;
+        sink.send(
+            "/noir/out/mood",
+            vec![
+                OscType::Float(m[0]),
+                OscType::Float(m[1]),
+                OscType::Float(m[2]),
+            ],
+        );
+        sink.send("/noir/out/tempo", vec![OscType::Float(s.tempo)]);
+        if last.is_none_or(|l| (l.bar, l.beat) != (s.bar, s.beat)) {
+            sink.send(
+                "/noir/out/beat",
+                vec![OscType::Int(s.bar as i32), OscType::Int(s.beat as i32)],
+            );
+        }
+        let cue_changed = last.is_none_or(|l| l.cue != s.cue);
+        if let Some((_, hash)) = s.cue {
+            if cue_changed || last_cue_sent.elapsed() >= Duration::from_secs(1) {
+                if let Some(name) = names.name(hash, &cues) {
+                    sink.send("/noir/out/cue", vec![OscType::String(name)]);
+                    last_cue_sent = Instant::now();
+                }
+            }
+        }
+        last = Some(s);
+    }
+    st.active.store(false, Relaxed);
 }
 
 impl Drop for FeedbackSender {
@@ -318,5 +510,7 @@ impl Drop for FeedbackSender {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        // No sender: the editor falls back to the saved settings.
+        self.monitor.set_feedback(None, String::new());
     }
 }

@@ -29,14 +29,16 @@ pub struct LightLink {
     garbage: rtrb::Producer<Box<CueSheet>>,
     /// Shared monitor.
     monitor: Arc<Monitor>,
-    /// The OSC feedback sender, when a feedback target is set.
+    /// The OSC feedback sender (always running; idle while feedback is off). None only if
+    /// its thread could not be started.
     feedback: Option<super::feedback::FeedbackSender>,
 }
 
 impl LightLink {
     /// Makes the queues, starts the OSC service per `config` (a failure to bind is reported
     /// in the monitor, not fatal; the service still applies a configuration or cue sheet the
-    /// host loads later) and returns the link plus the persisted cue sheet parsed from `cues`
+    /// host loads later) and the OSC feedback sender (idle while feedback is off; it follows
+    /// changes to `config.feedback` live) and returns the link plus the persisted cue sheet parsed from `cues`
     /// (install it with `Engine::swap_cue_sheet` before processing starts).
     pub fn start(
         config: Watched<OscConfig>,
@@ -71,14 +73,12 @@ impl LightLink {
                 .map_or_else(Vec::new, |s| s.cues.iter().map(|c| c.name_hash).collect()),
             generation,
         };
-        let feedback = config
-            .read()
-            .ok()
-            .map(|c| c.feedback.clone())
-            .filter(|f| f.enabled)
-            .and_then(|f| {
-                super::feedback::FeedbackSender::start(&f, link.store.clone(), monitor.clone()).ok()
-            });
+        let feedback = super::feedback::FeedbackSender::start(
+            config.clone(),
+            link.store.clone(),
+            monitor.clone(),
+        )
+        .ok();
         let server = OscServer::spawn(config, monitor.clone(), ev_tx, Some(link)).ok();
         (
             LightLink {
@@ -125,9 +125,9 @@ impl LightLink {
         }
     }
 
-    /// Where OSC feedback goes, when it is on.
+    /// Where OSC feedback goes now, while it is on (it follows the saved settings live).
     pub fn feedback_target(&self) -> Option<std::net::SocketAddr> {
-        self.feedback.as_ref().map(|f| f.target())
+        self.feedback.as_ref().and_then(|f| f.target())
     }
 
     /// The port the server holds, if any.

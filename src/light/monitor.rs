@@ -91,6 +91,11 @@ struct Latest {
     learned: Vec<String>,
     /// The cue sheet the light follows, e.g. "scene.csv (3 cues)"; empty for none.
     sheet: String,
+    /// Where OSC feedback goes now, as the sender thread last said ("→ 10.0.0.5:8001 ·
+    /// 10 Hz", "off", "not sending: ..."); empty while no sender runs.
+    feedback: String,
+    /// The address feedback is sent to, while it is sent.
+    feedback_target: Option<std::net::SocketAddr>,
 }
 
 /// See the module docs.
@@ -137,6 +142,10 @@ pub struct MonitorSnapshot {
     pub learned: Vec<String>,
     /// The cue sheet the light follows ("" for none).
     pub sheet: String,
+    /// Where OSC feedback goes now ("" while no sender runs, i.e. the plugin is inactive).
+    pub feedback: String,
+    /// The address feedback is sent to, while it is sent.
+    pub feedback_target: Option<std::net::SocketAddr>,
 }
 
 impl Monitor {
@@ -178,6 +187,19 @@ impl Monitor {
     /// Network/main thread: the cue sheet in use (a description; "" for none).
     pub fn set_sheet(&self, s: String) {
         self.lock().sheet = s;
+    }
+
+    /// Feedback sender thread: where feedback goes now (`target` None while nothing is
+    /// sent) and the line the editor shows.
+    pub fn set_feedback(&self, target: Option<std::net::SocketAddr>, line: String) {
+        let mut l = self.lock();
+        l.feedback_target = target;
+        l.feedback = line;
+    }
+
+    /// Where feedback is sent now (main/GUI thread: takes the mutex).
+    pub fn feedback_target(&self) -> Option<std::net::SocketAddr> {
+        self.lock().feedback_target
     }
 
     /// Network thread: Eos cue text.
@@ -261,6 +283,8 @@ impl Monitor {
             cue_text: l.cue_text.clone(),
             learned: l.learned.clone(),
             sheet: l.sheet.clone(),
+            feedback: l.feedback.clone(),
+            feedback_target: l.feedback_target,
         }
     }
 }
@@ -294,6 +318,9 @@ impl MonitorSnapshot {
         }
         if !self.sheet.is_empty() {
             let _ = writeln!(s, "cue sheet: {}", self.sheet);
+        }
+        if !self.feedback.is_empty() {
+            let _ = writeln!(s, "feedback: {}", self.feedback);
         }
         if !self.cue_text.is_empty() {
             let _ = writeln!(s, "eos cue: {}", self.cue_text);

@@ -1372,27 +1372,35 @@ impl TamTam {
         }
     }
 
+    /// Group by group over the segment (phasors in registers), each lane into its place in
+    /// the stereo field.
     #[inline]
     fn ring(&mut self, l: &mut [f32], r: &mut [f32]) {
         let live = self.live;
-        for (ol, or) in l.iter_mut().zip(r.iter_mut()) {
-            let mut al = [0.0f32; 4];
-            let mut ar = [0.0f32; 4];
-            for g in 0..live {
-                let (re, im) = (&mut self.re[g], &mut self.im[g]);
-                let (c, s) = (&self.c[g], &self.s[g]);
-                let (gl, gr) = (&self.gl[g], &self.gr[g]);
+        let n = l.len().min(r.len()).min(MAX_BLOCK);
+        let mut al = [[0.0f32; 4]; MAX_BLOCK];
+        let mut ar = [[0.0f32; 4]; MAX_BLOCK];
+        for g in 0..live {
+            let (c, s) = (&self.c[g], &self.s[g]);
+            let (gl, gr) = (&self.gl[g], &self.gr[g]);
+            let (mut a, mut b) = (self.re[g], self.im[g]);
+            for (pl, pr) in al[..n].iter_mut().zip(ar[..n].iter_mut()) {
                 for j in 0..4 {
-                    let (a, b) = (re[j], im[j]);
-                    re[j] = a * c[j] - b * s[j];
-                    let y = a * s[j] + b * c[j];
-                    im[j] = y;
-                    al[j] += y * gl[j];
-                    ar[j] += y * gr[j];
+                    let x = a[j] * c[j] - b[j] * s[j];
+                    let y = a[j] * s[j] + b[j] * c[j];
+                    a[j] = x;
+                    b[j] = y;
+                    pl[j] += y * gl[j];
+                    pr[j] += y * gr[j];
                 }
             }
-            *ol += (al[0] + al[1]) + (al[2] + al[3]);
-            *or += (ar[0] + ar[1]) + (ar[2] + ar[3]);
+            self.re[g] = a;
+            self.im[g] = b;
+        }
+        for i in 0..n {
+            let (x, y) = (&al[i], &ar[i]);
+            l[i] += (x[0] + x[1]) + (x[2] + x[3]);
+            r[i] += (y[0] + y[1]) + (y[2] + y[3]);
         }
     }
 }

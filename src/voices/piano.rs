@@ -2320,7 +2320,7 @@ mod tests {
         assert_eq!(a, prep_script(44100.0, &[64, 5, 200]));
         for prep in [Preparation::HonkyTonk, Preparation::Prepared] {
             let mut p = Piano::new(48000.0);
-            let mut run = |p: &mut Piano| {
+            let run = |p: &mut Piano| {
                 p.set_preparation(prep);
                 p.note_on(66, 0.9);
                 p.pluck(61, 0.7);
