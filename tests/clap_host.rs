@@ -40,7 +40,7 @@ const MAX_FRAMES: usize = 1024;
 
 /// (string id, display name, module/group): the parameters a host must see. The string ids
 /// are persisted in sessions, and the CLAP ids are their hashes, so both are frozen.
-const EXPECTED_PARAMS: [(&str, &str, &str); 37] = [
+const EXPECTED_PARAMS: [(&str, &str, &str); 54] = [
     ("valence", "Valence", "Mood"),
     ("arousal", "Arousal", "Mood"),
     ("tension", "Tension", "Mood"),
@@ -78,6 +78,23 @@ const EXPECTED_PARAMS: [(&str, &str, &str); 37] = [
     ("solo_pad", "Pad solo", "Mute and solo"),
     ("mute_amb", "Ambience mute", "Mute and solo"),
     ("solo_amb", "Ambience solo", "Mute and solo"),
+    ("lvl_harp", "Harp level", "Mix"),
+    ("lvl_brass", "Brass level", "Mix"),
+    ("lvl_perc", "Percussion level", "Mix"),
+    ("grain", "Grain", "Mix"),
+    ("grain_wow", "Grain wow", "Mix"),
+    ("grain_flutter", "Grain flutter", "Mix"),
+    ("grain_sat", "Grain saturation", "Mix"),
+    ("grain_hiss", "Grain hiss", "Mix"),
+    ("grain_crackle", "Grain crackle", "Mix"),
+    ("grain_optical", "Grain optical", "Mix"),
+    ("grain_dropouts", "Grain dropouts", "Mix"),
+    ("mute_harp", "Harp mute", "Mute and solo"),
+    ("solo_harp", "Harp solo", "Mute and solo"),
+    ("mute_brass", "Brass mute", "Mute and solo"),
+    ("solo_brass", "Brass solo", "Mute and solo"),
+    ("mute_perc", "Percussion mute", "Mute and solo"),
+    ("solo_perc", "Percussion solo", "Mute and solo"),
 ];
 
 fn create_plugin() -> Plugin {
@@ -272,7 +289,7 @@ fn check_discovery(plugin: &Plugin) -> HashMap<String, ParamInfo> {
         ("Mood source", 2.0),
         ("Tempo mode", 3.0),
         ("Transition quantize", 3.0),
-        ("Scene", 10.0),
+        ("Scene", 16.0),
         ("Seed", 999.0),
     ] {
         assert!(is_stepped(&by_name[name]), "{name} is stepped");
@@ -611,6 +628,10 @@ fn automation(by_name: &HashMap<String, ParamInfo>, total: u64) -> Vec<Change> {
         "Master",
         "Scene",
         "Tempo mode",
+        "Style",
+        "Grain",
+        "Harp level",
+        "Style",
     ];
     let mut rng = Lcg(0x6d6f_6f64_6e6f_6972);
     let mut out = Vec::new();

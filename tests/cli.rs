@@ -193,7 +193,7 @@ fn midi_and_stems_are_written_and_consistent() {
         }
         count += 1;
     }
-    assert_eq!(count, 7);
+    assert_eq!(count, 10);
     let err = sum
         .iter()
         .zip(&main)

@@ -1,12 +1,12 @@
 //! Score styles (issue 11): each style's rules read from the composer's events, and style
 //! switches landing on phrase boundaries with the drummer handing over.
 
-use mood_noir::composer::events::{Event, EventKind};
+use mood_noir::composer::events::{Event, EventKind, Keyboard};
 use mood_noir::composer::harmony::{Chord, Form, Quality};
 use mood_noir::composer::{BeatContext, Composer, KeysVoice, StyleId};
 use mood_noir::engine::{Engine, HostTransport, Settings, TempoMode};
 use mood_noir::mood::Mood;
-use mood_noir::voices::DrumHit;
+use mood_noir::voices::{BrassArt, DrumHit, PercHit};
 
 const SMOKY: Mood = Mood {
     valence: -0.25,
@@ -322,4 +322,366 @@ fn a_cue_names_a_style_and_the_score_switches_on_the_next_phrase() {
     assert!(run(MoodSource::Manual)
         .iter()
         .all(|(_, s)| *s == StyleId::Combo));
+}
+
+const DREAD: Mood = Mood {
+    valence: -0.7,
+    arousal: 0.5,
+    tension: 0.85,
+};
+const HOT: Mood = Mood {
+    valence: 0.0,
+    arousal: 0.85,
+    tension: 0.4,
+};
+
+fn perc_at(events: &[Event], want: PercHit) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Perc { hit, .. } if hit == want => Some(e.beat),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Glissandi: runs of at least eight harp strings plucked in one direction within a beat.
+fn glissandi(events: &[Event]) -> Vec<f64> {
+    let harp: Vec<(f64, u8)> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::HarpOn { note, .. } => Some((e.beat, note)),
+            _ => None,
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < harp.len() {
+        let mut j = i + 1;
+        while j < harp.len()
+            && harp[j].0 - harp[i].0 < 1.0
+            && (harp[j].1 as i32 - harp[j - 1].1 as i32).signum()
+                == (harp[i + 1].1 as i32 - harp[i].1 as i32).signum()
+            && harp[j].1 != harp[j - 1].1
+        {
+            j += 1;
+        }
+        if j - i >= 8 {
+            found.push(harp[i].0);
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+#[test]
+fn border_town_percussion_follows_the_son_clave() {
+    use mood_noir::composer::SON_CLAVE_3_2;
+    for seed in [1, 8] {
+        let (events, _) = play(seed, HOT, 4 * 24, |_| StyleId::BorderTown);
+        let clave = perc_at(&events, PercHit::Clave);
+        // After the intro's first two bars every two-bar cycle plays the 3-2 clave: five
+        // strokes on 1, the and of 2, 4 | 2, 3 (humanised by at most a few ms: < 0.01 beat).
+        assert!(clave.len() >= 5 * 10, "{} clave strokes", clave.len());
+        for b in &clave {
+            let pos = b.rem_euclid(8.0);
+            assert!(
+                SON_CLAVE_3_2.iter().any(|c| (pos - c).abs() < 0.01),
+                "clave off the pattern at beat {b} ({pos} in the cycle)"
+            );
+        }
+        // The conga's slap sits on 2 (the tumbao), the open tones on 4; the bongos are on.
+        let slaps = perc_at(&events, PercHit::CongaSlap);
+        assert!(!slaps.is_empty());
+        assert!(slaps.iter().all(|b| (b.rem_euclid(4.0) - 1.0).abs() < 0.01));
+        assert!(!perc_at(&events, PercHit::BongoHigh).is_empty());
+        // Brass stabs, the honky-tonk piano, no walking bass: straight Latin eighths.
+        let stabs = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::BrassOn {
+                        art: BrassArt::Stab,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert!(stabs > 10, "{stabs} brass stab notes");
+        assert!(events.iter().any(|e| matches!(
+            e.kind,
+            EventKind::KeysOn {
+                keyboard: Keyboard::HonkyTonk,
+                ..
+            }
+        )));
+    }
+}
+
+#[test]
+fn night_cab_dread_has_harp_glissandi_snare_and_low_brass_on_its_figure() {
+    let (events, bars) = play(4, DREAD, 4 * 24, |_| StyleId::NightCab);
+    // The A section (bars 4-19) plays the figure; the bridge (from bar 20) has its own.
+    assert!(bars[4..20].iter().all(|b| b.2 == Form::DreadFigure));
+    // The figure: two chords a half step apart, alternating bar by bar.
+    for w in bars[4..20].windows(2) {
+        assert_ne!(w[0].0, w[1].0, "the figure moves every bar");
+    }
+    let glisses = glissandi(&events);
+    assert!(glisses.len() >= 4, "glissandi at {glisses:?}");
+    // The snare snaps on the figure's downbeats, with the buzz roll into each.
+    let snaps = perc_at(&events, PercHit::SnareSnap);
+    assert!(snaps.len() >= 15, "{} snaps", snaps.len());
+    assert!(snaps.iter().all(|b| b.rem_euclid(4.0) < 0.01));
+    assert!(!perc_at(&events, PercHit::SnareBuzz).is_empty());
+    let swells = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::BrassOn {
+                    art: BrassArt::Swell { .. },
+                    note,
+                    ..
+                } if note < 60
+            )
+        })
+        .count();
+    assert!(swells >= 10, "{swells} low brass swell notes");
+    // The ballad (low tension) has neither snare nor brass.
+    let (calm, _) = play(4, SMOKY, 4 * 16, |_| StyleId::NightCab);
+    assert!(perc_at(&calm, PercHit::SnareSnap).is_empty());
+    assert!(!calm
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::BrassOn { .. })));
+}
+
+#[test]
+fn reservoir_lead_is_the_open_trumpet_over_strings_with_harp_and_prepared_piano() {
+    let reservoir = StyleId::Reservoir.style();
+    assert!(reservoir.lead.open && reservoir.lead.trumpet == Some(1.0));
+    let mood = Mood {
+        valence: -0.3,
+        arousal: 0.3,
+        tension: 0.45,
+    };
+    let (events, _) = play(2, mood, 4 * 32, |_| StyleId::Reservoir);
+    // Whenever the trumpet starts a note, the strings are holding a chord.
+    let mut strings = false;
+    let mut lead_notes = 0;
+    for e in &events {
+        match e.kind {
+            EventKind::PadChord { len, .. } => strings = len > 0,
+            EventKind::LeadOn { .. } => {
+                lead_notes += 1;
+                assert!(strings, "the trumpet alone at beat {}", e.beat);
+            }
+            _ => {}
+        }
+    }
+    assert!(lead_notes > 10, "{lead_notes} trumpet notes");
+    // No kit; harp arpeggios and glissandi; the prepared piano.
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Drum { .. })));
+    let harp = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::HarpOn { .. }))
+        .count();
+    assert!(harp > 30, "{harp} harp notes");
+    assert!(!glissandi(&events).is_empty());
+    assert!(events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::KeysOn {
+            keyboard: Keyboard::Prepared,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn each_style_has_its_own_stinger() {
+    let stinger = |style: StyleId| {
+        let mut c = Composer::new(3);
+        for beat in 0..40 {
+            c.plan_beat(beat, &ctx(SMOKY, style));
+            while c.queue.pop_due(beat as f64 + 0.999).is_some() {}
+        }
+        c.stinger(40.0, 1.0);
+        let mut out = Vec::new();
+        while let Some(e) = c.queue.pop_due(50.0) {
+            if e.beat >= 40.0 && e.beat < 40.1 {
+                out.push(e.kind);
+            }
+        }
+        out
+    };
+    let has = |v: &[EventKind], f: &dyn Fn(&EventKind) -> bool| v.iter().any(f);
+    let combo = stinger(StyleId::Combo);
+    assert!(has(&combo, &|k| matches!(k, EventKind::LeadOn { .. })));
+    let border = stinger(StyleId::BorderTown);
+    assert!(has(&border, &|k| matches!(
+        k,
+        EventKind::BrassOn {
+            art: BrassArt::Stab,
+            ..
+        }
+    )));
+    assert!(has(&border, &|k| matches!(
+        k,
+        EventKind::Perc {
+            hit: PercHit::TimbaleRim,
+            ..
+        }
+    )));
+    let reservoir = stinger(StyleId::Reservoir);
+    assert!(has(&reservoir, &|k| matches!(
+        k,
+        EventKind::Perc {
+            hit: PercHit::TamTam,
+            ..
+        }
+    )));
+    assert!(has(&reservoir, &|k| matches!(k, EventKind::HarpOn { .. })));
+    let cab = stinger(StyleId::NightCab);
+    assert!(has(&cab, &|k| matches!(
+        k,
+        EventKind::Perc {
+            hit: PercHit::SnareSnap,
+            ..
+        }
+    )));
+    assert!(has(&cab, &|k| matches!(
+        k,
+        EventKind::BrassOn {
+            art: BrassArt::Swell { .. },
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_style_without_a_kit_hands_over_with_a_harp_glissando() {
+    // Reservoir has no drummer to fill: the harp sweeps into the new style's downbeat.
+    let switch_at = 40u64;
+    let (events, bars) = play(5, SMOKY, 4 * 20, |beat| {
+        if beat >= switch_at {
+            StyleId::Combo
+        } else {
+            StyleId::Reservoir
+        }
+    });
+    let first = bars.iter().position(|b| b.1 == StyleId::Combo).unwrap() as u64;
+    assert_eq!(first * 4, 48);
+    let g = glissandi(&events);
+    assert!(
+        g.iter().any(|&b| (47.0..48.0).contains(&b)),
+        "no glissando into beat 48: {g:?}"
+    );
+}
+
+fn render_style(style: StyleId, grain: f32, split: &[usize], seconds: usize) -> Vec<f32> {
+    let mut e = Engine::new(
+        48_000.0,
+        Settings {
+            mood: DREAD,
+            tempo_mode: TempoMode::Fixed,
+            fixed_tempo_bpm: 100.0,
+            style: style.into(),
+            grain,
+            ..Settings::default()
+        },
+    );
+    let total = 48_000 * seconds;
+    let mut out = Vec::with_capacity(total * 2);
+    let mut k = 0;
+    let mut hit = false;
+    while out.len() < total * 2 {
+        let n = split[k % split.len()].min(total - out.len() / 2);
+        k += 1;
+        let (mut l, mut r) = (vec![0.0f32; n], vec![0.0f32; n]);
+        // A lighting hit somewhere in the third beat (100 BPM: beats every 28800 samples);
+        // its stinger lands on the next beat whatever the block split.
+        if !hit && out.len() / 2 >= 60_000 {
+            hit = true;
+            e.trigger_hit(1.0);
+        }
+        e.process(&HostTransport::default(), &mut l, &mut r);
+        for i in 0..n {
+            out.push(l[i]);
+            out.push(r[i]);
+        }
+    }
+    out
+}
+
+#[test]
+fn film_styles_with_grain_are_deterministic_and_block_size_independent() {
+    for style in [StyleId::BorderTown, StyleId::Reservoir, StyleId::NightCab] {
+        let a = render_style(style, 0.6, &[512], 6);
+        let b = render_style(style, 0.6, &[7, 64, 333, 1, 129], 6);
+        assert!(a.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
+        assert!(
+            a == b,
+            "{style:?}: the block split changed the output (first at {:?})",
+            a.iter().zip(&b).position(|(x, y)| x != y)
+        );
+        assert!(a.iter().any(|x| x.abs() > 1e-3), "{style:?} is silent");
+    }
+}
+
+#[test]
+fn grain_zero_is_the_clean_sound_and_grain_wears_it() {
+    let clean = render_style(StyleId::NightCab, 0.0, &[256], 6);
+    // Grain 0 with every kind of wear weighted differently is still the clean sound.
+    let mut e = Engine::new(
+        48_000.0,
+        Settings {
+            mood: DREAD,
+            tempo_mode: TempoMode::Fixed,
+            fixed_tempo_bpm: 100.0,
+            style: StyleId::NightCab.into(),
+            grain: 0.0,
+            grain_detail: mood_noir::dsp::grain::GrainDetail {
+                wow: 0.2,
+                flutter: 0.0,
+                saturation: 0.9,
+                hiss: 0.5,
+                crackle: 0.1,
+                optical: 1.0,
+                dropouts: 0.3,
+            },
+            ..Settings::default()
+        },
+    );
+    let mut again = Vec::new();
+    let mut hit = false;
+    while again.len() < clean.len() {
+        let (mut l, mut r) = (vec![0.0f32; 256], vec![0.0f32; 256]);
+        if !hit && again.len() / 2 >= 60_000 {
+            hit = true;
+            e.trigger_hit(1.0);
+        }
+        e.process(&HostTransport::default(), &mut l, &mut r);
+        for i in 0..256 {
+            again.push(l[i]);
+            again.push(r[i]);
+        }
+    }
+    again.truncate(clean.len());
+    assert!(
+        clean == again,
+        "grain 0 must be bit for bit the clean sound"
+    );
+    let worn = render_style(StyleId::NightCab, 0.8, &[256], 6);
+    let diff = clean
+        .iter()
+        .zip(&worn)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f32>()
+        / clean.iter().map(|a| a * a).sum::<f32>();
+    assert!(diff > 1e-3, "grain 0.8 changes the sound ({diff})");
 }

@@ -6,11 +6,12 @@ pub mod mixer;
 pub mod settings;
 
 use crate::composer::events::Event;
-use crate::composer::events::EventKind;
+use crate::composer::events::{EventKind, Keyboard};
 use crate::composer::{BeatContext, Composer, NowPlaying, BEATS_PER_BAR};
 use crate::dsp::MAX_BLOCK;
 use crate::mood::{Mood, MoodGlide};
 use crate::voices::percussion::Percussion;
+use crate::voices::piano::Preparation;
 use crate::voices::{Ambience, Brass, Drums, Harp, Keys, Lead, Pad, Piano, UprightBass};
 use mixer::{MixTarget, Mixer, CHANNELS, STEMS};
 pub use settings::{
@@ -67,6 +68,10 @@ const MAX_PREROLL_BEATS: f64 = 1.0e12;
 pub const TEMPO_RANGE_BPM: (f64, f64) = (20.0, 400.0);
 /// Minimum distance between two stingers, in beats: hits that land within it merge into one.
 pub const STINGER_MIN_SPACING_BEATS: f64 = 1.0;
+
+/// On the prepared piano, notes from here up (MIDI, C5) are plucked inside the piano rather
+/// than struck (the Reservoir style's sparse high colours).
+pub const PREPARED_PLUCK_FROM: u8 = 72;
 
 /// How much more wear full tension adds to the analog grain (times the Grain setting: at 0 the
 /// grain stays off, bit for bit).
@@ -794,7 +799,17 @@ impl Engine {
                 keyboard,
             } => {
                 if keyboard.is_piano() {
-                    self.piano.note_on(note, velocity)
+                    self.piano.set_preparation(match keyboard {
+                        Keyboard::HonkyTonk => Preparation::HonkyTonk,
+                        Keyboard::Prepared => Preparation::Prepared,
+                        _ => Preparation::None,
+                    });
+                    if keyboard == Keyboard::Prepared && note >= PREPARED_PLUCK_FROM {
+                        // Above the cluster register the pianist reaches inside and plucks.
+                        self.piano.pluck(note, velocity)
+                    } else {
+                        self.piano.note_on(note, velocity)
+                    }
                 } else {
                     self.keys.note_on(note, velocity)
                 }
