@@ -1530,7 +1530,7 @@ mod tests {
             [53, 57, 60, 63],
         ];
         let half = 375; // 0.5 s in 64-sample blocks at 48 kHz
-        if b % half == 0 {
+        if b.is_multiple_of(half) {
             let k = (b / half) % 4;
             let prev = (k + 3) % 4;
             for n in VOICINGS[prev] {
@@ -1540,14 +1540,14 @@ mod tests {
                 p.note_on(*n, 0.5 + 0.1 * j as f32);
             }
         }
-        if b % (half / 2) == 0 {
+        if b.is_multiple_of(half / 2) {
             let bass = [36u8, 43, 41, 38][(b / (half / 2)) % 4];
             p.note_on(bass, 0.7);
         }
         if b % (half / 2) == half / 4 {
             p.note_off([36u8, 43, 41, 38][(b / (half / 2)) % 4]);
         }
-        if b % (2 * half) == 0 {
+        if b.is_multiple_of(2 * half) {
             p.set_pedal(true);
         }
         if b % (2 * half) == 2 * half - 10 {
