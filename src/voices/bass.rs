@@ -73,10 +73,12 @@ const PLUCK_NOISE_S: f32 = 0.010;
 /// semitone of the interval (capped at a fifth), band centre Hz, decay time constant s.
 const SLIDE_LEVEL_PER_ST: f32 = 0.0035;
 const SLIDE_HZ: f32 = 700.0;
-const SLIDE_S: f32 = 0.035;
+const SLIDE_S: f32 = 0.02;
+/// The string loop's read position (the pitch thump) steps on this grid, samples.
+const READ_GRID: u32 = 16;
 /// A noise band is run this many samples past its envelope's end, then cleared (its filter
 /// has rung out by then).
-const NOISE_TAIL_SAMPLES: u32 = 2048;
+const NOISE_TAIL_SAMPLES: u32 = 256;
 /// After this long without a sounding string the body and bus filters have rung out
 /// (the slowest, the 56 Hz body mode, by ~40 time constants), seconds.
 const QUIET_S: f32 = 0.5;
@@ -125,6 +127,12 @@ struct StringVoice {
     // --- pluck ---
     thump: f32,
     thump_decay: f32,
+    /// The loop read: newest-relative tap index and 3rd-order Lagrange weights, recomputed
+    /// every `READ_GRID` samples from the pluck.
+    read_k: usize,
+    read_c: [f32; 4],
+    /// The excitation lowpass runs this many samples past the excitation, then rests.
+    exc_ring: u32,
     exc_len: u32,
     pulse_w: f32,
     pulse_amp: f32,
@@ -170,6 +178,9 @@ impl StringVoice {
             bloom_step: 0.0,
             thump: 0.0,
             thump_decay: 1.0,
+            read_k: 1,
+            read_c: [0.0; 4],
+            exc_ring: (0.02 * sr) as u32,
             exc_len: 0,
             pulse_w: 1.0,
             pulse_amp: 0.0,
@@ -323,18 +334,36 @@ impl StringVoice {
             self.exc_line.write(s);
         }
         // Finger roll-off as a high shelf: 1/h^2 above the corner, then a floor of
-        // `exc_shelf` so the upper harmonics keep a little "string" edge.
-        let el = self.exc_lp.tick(e);
-        e = el + self.exc_shelf * (e - el);
+        // `exc_shelf` so the upper harmonics keep a little "string" edge. The lowpass runs
+        // until it has rung out after the pluck, then rests (cleared).
+        if self.t < self.exc_len + self.exc_ring {
+            let el = self.exc_lp.tick(e);
+            e = el + self.exc_shelf * (e - el);
+        } else if self.t == self.exc_len + self.exc_ring {
+            self.exc_lp.reset();
+        }
 
         // Damping (finger lift / steal).
         self.damp += self.damp_coef * (self.damp_target - self.damp);
         let damping = self.damp < 0.999;
 
         // Loop.
-        let d = self.delay * (1.0 - self.thump);
+        let v = if self.t < self.exc_len + self.exc_ring {
+            // During the pluck the thump relaxes fastest: the loop is read per sample.
+            self.line.read(self.delay * (1.0 - self.thump))
+        } else {
+            if self.t % READ_GRID == 0 || self.t == self.exc_len + self.exc_ring {
+                // Then the loop length steps on a grid counted from the pluck: the Lagrange
+                // weights are computed once per step.
+                (self.read_k, self.read_c) = lagrange(self.delay * (1.0 - self.thump));
+            }
+            let (k, c) = (self.read_k, self.read_c);
+            c[0] * self.line.tap(k.wrapping_sub(1))
+                + c[1] * self.line.tap(k)
+                + c[2] * self.line.tap(k + 1)
+                + c[3] * self.line.tap(k + 2)
+        };
         self.thump = flush(self.thump * self.thump_decay);
-        let v = self.line.read(d);
         self.loss_z = flush(self.loss_z + (1.0 - self.loss_p) * (v - self.loss_z));
         let mut y = self.loss_g * self.damp * self.loss_z;
         if damping {
@@ -379,6 +408,23 @@ impl StringVoice {
     }
 }
 
+/// Tap index (newest-relative) and 3rd-order Lagrange weights for a delay of `d` samples
+/// counted from the sample about to be written (`d >= 2`); as `DelayLine::read`.
+fn lagrange(d: f32) -> (usize, [f32; 4]) {
+    let dd = d - 1.0;
+    let k = dd.floor();
+    let x = 1.0 + (dd - k);
+    (
+        k as usize,
+        [
+            -(x - 1.0) * (x - 2.0) * (x - 3.0) / 6.0,
+            x * (x - 2.0) * (x - 3.0) / 2.0,
+            -x * (x - 1.0) * (x - 3.0) / 2.0,
+            x * (x - 1.0) * (x - 2.0) / 6.0,
+        ],
+    )
+}
+
 /// Linear interpolation of a `[at 0, at 1]` pair.
 fn lerp(pair: [f32; 2], x: f32) -> f32 {
     pair[0] + (pair[1] - pair[0]) * x
@@ -409,6 +455,45 @@ fn design_loss(sr: f32, f0: f32, t60_f0: f32, f_hi: f32, t60_hi: f32) -> (f32, f
     let mag0 = (1.0 - p) / (1.0 - 2.0 * p * c0 + p * p).sqrt();
     let g = (g0 / mag0).min(0.9995);
     (g, p)
+}
+
+/// One body mode: a Simper state-variable bandpass (the band output, peak gain Q) scaled by
+/// `gain / Q`. Its state is cleared with the bus after a silence (`UprightBass::quiet`).
+#[derive(Clone, Copy)]
+struct BodyMode {
+    /// Simper's coefficients a1, a2, a3.
+    a: [f32; 3],
+    /// The two integrator states.
+    ic: [f32; 2],
+    /// Output scale: the mode's peak gain over its Q.
+    gain: f32,
+}
+
+impl BodyMode {
+    fn new(sr: f32, hz: f32, q: f32, peak_gain: f32) -> Self {
+        let g = (core::f32::consts::PI * hz.min(0.45 * sr) / sr).tan();
+        let k = 1.0 / q;
+        let a1 = 1.0 / (1.0 + g * (g + k));
+        Self {
+            a: [a1, g * a1, g * g * a1],
+            ic: [0.0; 2],
+            gain: peak_gain / q,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.ic = [0.0; 2];
+    }
+
+    #[inline]
+    fn tick(&mut self, x: f32) -> f32 {
+        let [a1, a2, a3] = self.a;
+        let v3 = x - self.ic[1];
+        let v1 = a1 * self.ic[0] + a2 * v3;
+        let v2 = self.ic[1] + a2 * self.ic[0] + a3 * v3;
+        self.ic = [flush(2.0 * v1 - self.ic[0]), flush(2.0 * v2 - self.ic[1])];
+        v1 * self.gain
+    }
 }
 
 /// A burst of band-passed noise (the fingers on the string): runs only while it sounds.
@@ -454,7 +539,7 @@ impl NoiseBand {
         if self.tail == 0 {
             return 0.0;
         }
-        let x = if self.env > 1e-4 {
+        let x = if self.env > 1e-3 {
             let x = rng.bipolar() * self.env * self.amp * nscale;
             self.env *= self.decay;
             x
@@ -479,7 +564,8 @@ pub struct UprightBass {
     current: usize,
     tone: Smooth,
     rng: Rng,
-    body: [Bandpass; BODY.len()],
+    /// The wooden body's modes (see `BODY`).
+    body: [BodyMode; BODY.len()],
     tone_lp: Lowpass,
     tone_lp_at: f32,
     /// The plucking finger: skin noise, and the fingerboard slap when played hard.
@@ -504,7 +590,7 @@ impl UprightBass {
             current: 0,
             tone: Smooth::new(sr, 0.05, 0.4),
             rng: Rng::new(SEED),
-            body: BODY.map(|(f, q, _)| bandpass(sr, f, q)),
+            body: BODY.map(|(f, q, g)| BodyMode::new(sr, f, q, g)),
             tone_lp: lowpass(sr, 2500.0, 0.6),
             tone_lp_at: -1.0,
             finger: NoiseBand::new(sr, SKIN_HZ, PLUCK_NOISE_S),
@@ -601,8 +687,8 @@ impl UprightBass {
             }
             // Modal body on top of the direct string.
             let mut body = BODY_DIRECT * s;
-            for (bp, (_, q, g)) in self.body.iter_mut().zip(BODY.iter()) {
-                body += bp.tick(s) * (g / q);
+            for m in &mut self.body {
+                body += m.tick(s);
             }
             let mut x = self.tone_lp.tick(body);
             // Finger noise: a short breath of band-passed noise at the pluck, the left hand's
