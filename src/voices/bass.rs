@@ -352,7 +352,7 @@ impl StringVoice {
             // During the pluck the thump relaxes fastest: the loop is read per sample.
             self.line.read(self.delay * (1.0 - self.thump))
         } else {
-            if self.t % READ_GRID == 0 || self.t == self.exc_len + self.exc_ring {
+            if self.t.is_multiple_of(READ_GRID) || self.t == self.exc_len + self.exc_ring {
                 // Then the loop length steps on a grid counted from the pluck: the Lagrange
                 // weights are computed once per step.
                 (self.read_k, self.read_c) = lagrange(self.delay * (1.0 - self.thump));

@@ -568,7 +568,7 @@ impl Keys {
         while i < n {
             let c = self.clock + i as u64;
             let seg = c / CONTROL_GRID;
-            if c % CONTROL_GRID == 0 {
+            if c.is_multiple_of(CONTROL_GRID) {
                 self.control(seg, true);
                 for v in self.voices.iter_mut().chain(self.ghosts.iter_mut()) {
                     if v.active {
