@@ -6,7 +6,10 @@
 //! tone), a finger-pluck excitation (raised-cosine pulse + lowpassed noise, comb-filtered by
 //! the pluck position so it carries no DC), a short pitch "thump" (the loop starts slightly
 //! short and relaxes, like tension modulation) and a soft fingerboard "growl" nonlinearity.
-//! The two-voice pool lets a previous note be damped over ~30 ms while the next one starts.
+//! The two-voice pool lets a previous note be damped by the left hand (-20 dB in ~30 ms)
+//! while the next one starts. The finger's side of the string: a wide, round pluck and a
+//! bloom of 15-30 ms (the flesh rolls off the string; the body fills in), the string slapping
+//! the fingerboard only when played hard, the left hand's finger noise between notes.
 //! On the bus: a small modal body (bandpass peaks 60-420 Hz), finger noise, a tone lowpass
 //! and a DC blocker.
 //!
@@ -38,6 +41,47 @@ const BODY: [(f32, f32, f32); 5] = [
 ];
 /// Direct (unfiltered) string level in the body mix.
 const BODY_DIRECT: f32 = 0.6;
+
+// --- The string and the player's hands (register pairs: [lowest note, highest note]) ---
+/// 60 dB time of the fundamental at tone 0.5, seconds: a gut-strung pizzicato; -20 dB comes
+/// at about a third of it (~0.6 s low, ~0.45 s high), like the GM reference's 0.54 s.
+const T60_F0_S: [f32; 2] = [1.9, 1.35];
+/// How the tone control stretches the fundamental's decay: multiplier at tone 0 and 1.
+const T60_TONE: [f32; 2] = [0.85, 1.15];
+/// The finger's bloom: the note rises over this time, [soft, hard] seconds (10-90 % is
+/// about 0.6 of it: ~14 ms at medium velocity; a plectrum-like 5 ms reads as a click).
+const BLOOM_S: [f32; 2] = [0.032, 0.017];
+/// Width of the finger's pluck pulse, [soft, hard] seconds (wider = rounder).
+const PULSE_S: [f32; 2] = [0.0068, 0.0032];
+/// Finger lifts (note_off): 60 dB time of the damped string, seconds.
+const RELEASE_T60_S: f32 = 0.085;
+/// The left hand stops a note when the next one comes: 60 dB time of the loop, seconds, and
+/// the output fade's time constant, seconds (-20 dB in ~28 ms).
+const STEAL_T60_S: f32 = 0.03;
+const STEAL_FADE_S: f32 = 0.012;
+/// Skin noise of the plucking finger (output units at full velocity), band centre, Hz.
+const SKIN_LEVEL: f32 = 0.035;
+const SKIN_HZ: f32 = 1100.0;
+/// Above this velocity the string slaps the fingerboard: a bright click that grows to
+/// `SLAP_LEVEL` at full velocity, band centre `SLAP_HZ`.
+const SLAP_VEL: f32 = 0.72;
+const SLAP_LEVEL: f32 = 0.09;
+const SLAP_HZ: f32 = 2600.0;
+/// Pluck noise decay time constant, seconds.
+const PLUCK_NOISE_S: f32 = 0.010;
+/// Left-hand noise between notes (the finger leaving the string, a short slide): level per
+/// semitone of the interval (capped at a fifth), band centre Hz, decay time constant s.
+const SLIDE_LEVEL_PER_ST: f32 = 0.0035;
+const SLIDE_HZ: f32 = 700.0;
+const SLIDE_S: f32 = 0.02;
+/// The string loop's read position (the pitch thump) steps on this grid, samples.
+const READ_GRID: u32 = 16;
+/// A noise band is run this many samples past its envelope's end, then cleared (its filter
+/// has rung out by then).
+const NOISE_TAIL_SAMPLES: u32 = 256;
+/// After this long without a sounding string the body and bus filters have rung out
+/// (the slowest, the 56 Hz body mode, by ~40 time constants), seconds.
+const QUIET_S: f32 = 0.5;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
@@ -77,9 +121,18 @@ struct StringVoice {
     /// Output fade when stolen.
     fade: f32,
     fade_coef: f32,
+    /// The finger's bloom: ramp 0 -> 1 (smoothstep on the output) and its step per sample.
+    bloom: f32,
+    bloom_step: f32,
     // --- pluck ---
     thump: f32,
     thump_decay: f32,
+    /// The loop read: newest-relative tap index and 3rd-order Lagrange weights, recomputed
+    /// every `READ_GRID` samples from the pluck.
+    read_k: usize,
+    read_c: [f32; 4],
+    /// The excitation lowpass runs this many samples past the excitation, then rests.
+    exc_ring: u32,
     exc_len: u32,
     pulse_w: f32,
     pulse_amp: f32,
@@ -121,8 +174,13 @@ impl StringVoice {
             damp_lp: 0.0,
             fade: 1.0,
             fade_coef: 1.0,
+            bloom: 1.0,
+            bloom_step: 0.0,
             thump: 0.0,
             thump_decay: 1.0,
+            read_k: 1,
+            read_c: [0.0; 4],
+            exc_ring: (0.02 * sr) as u32,
             exc_len: 0,
             pulse_w: 1.0,
             pulse_amp: 0.0,
@@ -151,6 +209,8 @@ impl StringVoice {
         self.damp_lp = 0.0;
         self.fade = 1.0;
         self.fade_coef = 1.0;
+        self.bloom = 1.0;
+        self.bloom_step = 0.0;
         self.thump = 0.0;
         self.exc_len = 0;
         self.noise_env = 0.0;
@@ -167,7 +227,7 @@ impl StringVoice {
             / (HIGHEST_NOTE - LOWEST_NOTE) as f32)
             .clamp(0.0, 1.0);
         // Decay of the fundamental: low strings ring longer.
-        let t60_f0 = (5.0 - 2.6 * pitch01) * (0.8 + 0.4 * tone);
+        let t60_f0 = lerp(T60_F0_S, pitch01) * lerp(T60_TONE, tone);
         // Decay of the upper partials (~1.5 kHz): dark = quick, bright = lingering.
         let f_hi = (1500.0f32).min(0.4 * sr).max(3.0 * f0);
         let t60_hi = 0.14 + 0.4 * tone * tone + 0.15 * tone;
@@ -198,6 +258,8 @@ impl StringVoice {
         self.damp_lp = 0.0;
         self.fade = 1.0;
         self.fade_coef = 1.0;
+        self.bloom = 0.0;
+        self.bloom_step = 1.0 / (lerp(BLOOM_S, vel) * sr).max(1.0);
         self.design(tone);
 
         // Pitch thump: the loop starts a little short (sharp) and relaxes within ~40 ms.
@@ -205,7 +267,7 @@ impl StringVoice {
         self.thump_decay = (-1.0 / (0.035 * sr)).exp();
 
         // Finger: wider (softer) pulse for soft, dark plucks; noise for the flesh/nail.
-        let width_s = (0.0050 - 0.0030 * vel) * (1.15 - 0.35 * tone);
+        let width_s = lerp(PULSE_S, vel) * (1.15 - 0.35 * tone);
         self.pulse_w = (width_s * sr).max(2.0);
         // Smaller per-period energy at high notes: compensate so the line stays even.
         let pitch_comp = (110.0 / self.f0).powf(0.1);
@@ -232,7 +294,7 @@ impl StringVoice {
         if self.state == State::Held {
             self.state = State::Released;
             // Per-loop gain giving a ~80 ms decay (shorter for low strings' long periods).
-            self.damp_target = loop_gain_for_t60(self.f0, 0.085) / self.loss_g.max(1e-3);
+            self.damp_target = loop_gain_for_t60(self.f0, RELEASE_T60_S) / self.loss_g.max(1e-3);
             self.damp_target = self.damp_target.min(1.0);
         }
     }
@@ -240,8 +302,9 @@ impl StringVoice {
     fn steal(&mut self) {
         if self.state != State::Idle {
             self.state = State::Stolen;
-            self.damp_target = (loop_gain_for_t60(self.f0, 0.03) / self.loss_g.max(1e-3)).min(1.0);
-            self.fade_coef = (-1.0 / (0.012 * self.sr)).exp();
+            self.damp_target =
+                (loop_gain_for_t60(self.f0, STEAL_T60_S) / self.loss_g.max(1e-3)).min(1.0);
+            self.fade_coef = (-1.0 / (STEAL_FADE_S * self.sr)).exp();
         }
     }
 
@@ -271,18 +334,36 @@ impl StringVoice {
             self.exc_line.write(s);
         }
         // Finger roll-off as a high shelf: 1/h^2 above the corner, then a floor of
-        // `exc_shelf` so the upper harmonics keep a little "string" edge.
-        let el = self.exc_lp.tick(e);
-        e = el + self.exc_shelf * (e - el);
+        // `exc_shelf` so the upper harmonics keep a little "string" edge. The lowpass runs
+        // until it has rung out after the pluck, then rests (cleared).
+        if self.t < self.exc_len + self.exc_ring {
+            let el = self.exc_lp.tick(e);
+            e = el + self.exc_shelf * (e - el);
+        } else if self.t == self.exc_len + self.exc_ring {
+            self.exc_lp.reset();
+        }
 
         // Damping (finger lift / steal).
         self.damp += self.damp_coef * (self.damp_target - self.damp);
         let damping = self.damp < 0.999;
 
         // Loop.
-        let d = self.delay * (1.0 - self.thump);
+        let v = if self.t < self.exc_len + self.exc_ring {
+            // During the pluck the thump relaxes fastest: the loop is read per sample.
+            self.line.read(self.delay * (1.0 - self.thump))
+        } else {
+            if self.t.is_multiple_of(READ_GRID) || self.t == self.exc_len + self.exc_ring {
+                // Then the loop length steps on a grid counted from the pluck: the Lagrange
+                // weights are computed once per step.
+                (self.read_k, self.read_c) = lagrange(self.delay * (1.0 - self.thump));
+            }
+            let (k, c) = (self.read_k, self.read_c);
+            c[0] * self.line.tap(k.wrapping_sub(1))
+                + c[1] * self.line.tap(k)
+                + c[2] * self.line.tap(k + 1)
+                + c[3] * self.line.tap(k + 2)
+        };
         self.thump = flush(self.thump * self.thump_decay);
-        let v = self.line.read(d);
         self.loss_z = flush(self.loss_z + (1.0 - self.loss_p) * (v - self.loss_z));
         let mut y = self.loss_g * self.damp * self.loss_z;
         if damping {
@@ -297,6 +378,11 @@ impl StringVoice {
         self.line.write(y);
 
         let mut out = y;
+        if self.bloom < 1.0 {
+            self.bloom = (self.bloom + self.bloom_step).min(1.0);
+            let b = self.bloom;
+            out *= b * b * (3.0 - 2.0 * b);
+        }
         if self.state == State::Stolen {
             self.fade = flush(self.fade * self.fade_coef);
             out *= self.fade;
@@ -304,7 +390,7 @@ impl StringVoice {
         self.t = self.t.saturating_add(1);
         let lvl = self.level.tick(out);
         let done = match self.state {
-            State::Stolen => self.fade < 1e-5,
+            State::Stolen => self.fade < 1e-4,
             State::Released => lvl < 2e-6 && self.t > self.exc_len,
             _ => lvl < 1e-6 && self.t > self.exc_len + (0.5 * self.sr) as u32,
         };
@@ -320,6 +406,28 @@ impl StringVoice {
         }
         out
     }
+}
+
+/// Tap index (newest-relative) and 3rd-order Lagrange weights for a delay of `d` samples
+/// counted from the sample about to be written (`d >= 2`); as `DelayLine::read`.
+fn lagrange(d: f32) -> (usize, [f32; 4]) {
+    let dd = d - 1.0;
+    let k = dd.floor();
+    let x = 1.0 + (dd - k);
+    (
+        k as usize,
+        [
+            -(x - 1.0) * (x - 2.0) * (x - 3.0) / 6.0,
+            x * (x - 2.0) * (x - 3.0) / 2.0,
+            -x * (x - 1.0) * (x - 3.0) / 2.0,
+            x * (x - 1.0) * (x - 2.0) / 6.0,
+        ],
+    )
+}
+
+/// Linear interpolation of a `[at 0, at 1]` pair.
+fn lerp(pair: [f32; 2], x: f32) -> f32 {
+    pair[0] + (pair[1] - pair[0]) * x
 }
 
 /// Per-loop gain that makes a loop of fundamental `f0` decay by 60 dB in `t60` seconds.
@@ -349,6 +457,105 @@ fn design_loss(sr: f32, f0: f32, t60_f0: f32, f_hi: f32, t60_hi: f32) -> (f32, f
     (g, p)
 }
 
+/// One body mode: a Simper state-variable bandpass (the band output, peak gain Q) scaled by
+/// `gain / Q`. Its state is cleared with the bus after a silence (`UprightBass::quiet`).
+#[derive(Clone, Copy)]
+struct BodyMode {
+    /// Simper's coefficients a1, a2, a3.
+    a: [f32; 3],
+    /// The two integrator states.
+    ic: [f32; 2],
+    /// Output scale: the mode's peak gain over its Q.
+    gain: f32,
+}
+
+impl BodyMode {
+    fn new(sr: f32, hz: f32, q: f32, peak_gain: f32) -> Self {
+        let g = (core::f32::consts::PI * hz.min(0.45 * sr) / sr).tan();
+        let k = 1.0 / q;
+        let a1 = 1.0 / (1.0 + g * (g + k));
+        Self {
+            a: [a1, g * a1, g * g * a1],
+            ic: [0.0; 2],
+            gain: peak_gain / q,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.ic = [0.0; 2];
+    }
+
+    #[inline]
+    fn tick(&mut self, x: f32) -> f32 {
+        let [a1, a2, a3] = self.a;
+        let v3 = x - self.ic[1];
+        let v1 = a1 * self.ic[0] + a2 * v3;
+        let v2 = self.ic[1] + a2 * self.ic[0] + a3 * v3;
+        self.ic = [flush(2.0 * v1 - self.ic[0]), flush(2.0 * v2 - self.ic[1])];
+        v1 * self.gain
+    }
+}
+
+/// A burst of band-passed noise (the fingers on the string): runs only while it sounds.
+struct NoiseBand {
+    /// The band (an SVF bandpass; its centre is set per burst).
+    bp: Bandpass,
+    /// Envelope (1 at the burst's start), its level and per-sample decay.
+    env: f32,
+    amp: f32,
+    decay: f32,
+    /// Samples left to run the filter after the envelope ended (it rings out, then clears).
+    tail: u32,
+}
+
+impl NoiseBand {
+    fn new(sr: f32, hz: f32, tau_s: f32) -> Self {
+        Self {
+            bp: bandpass(sr, hz, 1.2),
+            env: 0.0,
+            amp: 0.0,
+            decay: (-1.0 / (tau_s * sr)).exp(),
+            tail: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.bp.reset();
+        self.env = 0.0;
+        self.amp = 0.0;
+        self.tail = 0;
+    }
+
+    /// Starts a burst of `amp` (output units) centred on `hz`.
+    fn start(&mut self, hz: f32, amp: f32) {
+        self.bp.set(hz, 1.2);
+        self.env = 1.0;
+        self.amp = amp;
+        self.tail = NOISE_TAIL_SAMPLES;
+    }
+
+    #[inline]
+    fn tick(&mut self, rng: &mut Rng, nscale: f32) -> f32 {
+        if self.tail == 0 {
+            return 0.0;
+        }
+        let x = if self.env > 1e-3 {
+            let x = rng.bipolar() * self.env * self.amp * nscale;
+            self.env *= self.decay;
+            x
+        } else {
+            self.env = 0.0;
+            self.tail -= 1;
+            if self.tail == 0 {
+                self.bp.reset();
+                return 0.0;
+            }
+            0.0
+        };
+        self.bp.tick(x)
+    }
+}
+
 /// Upright bass. See the module docs.
 pub struct UprightBass {
     sr: f32,
@@ -357,14 +564,19 @@ pub struct UprightBass {
     current: usize,
     tone: Smooth,
     rng: Rng,
-    body: [Bandpass; BODY.len()],
+    /// The wooden body's modes (see `BODY`).
+    body: [BodyMode; BODY.len()],
     tone_lp: Lowpass,
     tone_lp_at: f32,
-    finger_bp: Bandpass,
-    finger_env: f32,
-    finger_amp: f32,
-    finger_decay: f32,
+    /// The plucking finger: skin noise, and the fingerboard slap when played hard.
+    finger: NoiseBand,
+    /// The left hand leaving the string / sliding to the next note.
+    slide: NoiseBand,
     dc: DcBlock,
+    /// Samples since the strings and the noise fell silent (saturating); at `quiet_after` the
+    /// bus filters are cleared and render returns at once until the next note.
+    quiet: u32,
+    quiet_after: u32,
     gains: (f32, f32),
     nscale: f32,
 }
@@ -378,13 +590,13 @@ impl UprightBass {
             current: 0,
             tone: Smooth::new(sr, 0.05, 0.4),
             rng: Rng::new(SEED),
-            body: BODY.map(|(f, q, _)| bandpass(sr, f, q)),
+            body: BODY.map(|(f, q, g)| BodyMode::new(sr, f, q, g)),
             tone_lp: lowpass(sr, 2500.0, 0.6),
             tone_lp_at: -1.0,
-            finger_bp: bandpass(sr, 1800.0, 1.2),
-            finger_env: 0.0,
-            finger_amp: 0.0,
-            finger_decay: (-1.0 / (0.010 * sr)).exp(),
+            finger: NoiseBand::new(sr, SKIN_HZ, PLUCK_NOISE_S),
+            slide: NoiseBand::new(sr, SLIDE_HZ, SLIDE_S),
+            quiet: 0,
+            quiet_after: (QUIET_S * sr) as u32,
             dc: DcBlock::new(sr, 12.0),
             gains: pan_gains(PAN),
             nscale: (sr / 44100.0).sqrt(),
@@ -405,10 +617,10 @@ impl UprightBass {
         }
         self.tone_lp.reset();
         self.tone_lp_at = -1.0;
-        self.finger_bp.reset();
-        self.finger_env = 0.0;
-        self.finger_amp = 0.0;
+        self.finger.reset();
+        self.slide.reset();
         self.dc.reset();
+        self.quiet = self.quiet_after;
     }
 
     /// Pluck `note` (MIDI, 28..=67) at `velocity` 0..1. A ringing previous note is damped
@@ -416,7 +628,16 @@ impl UprightBass {
     pub fn note_on(&mut self, note: u8, velocity: f32) {
         let note = note.clamp(LOWEST_NOTE, HIGHEST_NOTE);
         let vel = unit_velocity(velocity);
+        // The left hand: the finger leaving the sounding note (and sliding to the new one)
+        // is heard a little, more for a wider move.
+        let prev = &self.voices[self.current];
+        if prev.state != State::Idle && prev.note != note {
+            let st = (prev.note as f32 - note as f32).abs().min(7.0);
+            self.slide
+                .start(SLIDE_HZ, SLIDE_LEVEL_PER_ST * st * (0.4 + 0.6 * vel));
+        }
         self.voices[self.current].steal();
+        self.quiet = 0;
         let next = 1 - self.current;
         // The other voice may still hold a (stolen) tail; prefer the quieter one.
         let pick = if self.voices[next].state == State::Idle
@@ -429,8 +650,10 @@ impl UprightBass {
         self.current = pick;
         let tone = self.tone.value;
         self.voices[pick].pluck(note, vel, tone, &mut self.rng);
-        self.finger_amp = 0.05 * vel * (0.5 + tone);
-        self.finger_env = 1.0;
+        // Skin on the string; above SLAP_VEL the string also hits the fingerboard.
+        let slap = ((vel - SLAP_VEL) / (1.0 - SLAP_VEL)).max(0.0);
+        let amp = SKIN_LEVEL * vel * (0.5 + tone) + SLAP_LEVEL * slap * slap;
+        self.finger.start(SKIN_HZ + (SLAP_HZ - SKIN_HZ) * slap, amp);
     }
 
     /// Lift the finger: the string damps over ~60-100 ms.
@@ -448,6 +671,9 @@ impl UprightBass {
     /// ADDS the instrument into `l` and `r` (len <= MAX_BLOCK). Panned slightly left.
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
+        if self.quiet >= self.quiet_after && self.tone.value == self.tone.target {
+            return;
+        }
         for i in 0..n {
             let tone = self.tone.tick();
             if (tone - self.tone_lp_at).abs() > 0.002 {
@@ -461,20 +687,31 @@ impl UprightBass {
             }
             // Modal body on top of the direct string.
             let mut body = BODY_DIRECT * s;
-            for (bp, (_, q, g)) in self.body.iter_mut().zip(BODY.iter()) {
-                body += bp.tick(s) * (g / q);
+            for m in &mut self.body {
+                body += m.tick(s);
             }
             let mut x = self.tone_lp.tick(body);
-            // Finger noise: a short breath of band-passed noise at the pluck.
-            if self.finger_env > 1e-4 {
-                let nz = self.rng.bipolar() * self.finger_env * self.finger_amp * self.nscale;
-                self.finger_env *= self.finger_decay;
-                x += self.finger_bp.tick(nz);
-            } else {
-                self.finger_env = 0.0;
-                x += self.finger_bp.tick(0.0);
-            }
+            // Finger noise: a short breath of band-passed noise at the pluck, the left hand's
+            // between notes.
+            x += self.finger.tick(&mut self.rng, self.nscale);
+            x += self.slide.tick(&mut self.rng, self.nscale);
             let y = safety(self.dc.tick(x) * OUT_GAIN);
+            let silent = self.voices[0].state == State::Idle
+                && self.voices[1].state == State::Idle
+                && self.finger.tail == 0
+                && self.slide.tail == 0;
+            if !silent {
+                self.quiet = 0;
+            } else if self.quiet < self.quiet_after {
+                self.quiet += 1;
+                if self.quiet == self.quiet_after {
+                    for b in &mut self.body {
+                        b.reset();
+                    }
+                    self.tone_lp.reset();
+                    self.dc.reset();
+                }
+            }
             l[i] += y * self.gains.0;
             r[i] += y * self.gains.1;
         }
@@ -651,5 +888,234 @@ mod tests {
         // ~150 ms after lifting the finger the string is > 30 dB down.
         let after = peak(&l[7200..]);
         assert!(after < before * 0.03, "before {before} after {after}");
+    }
+
+    /// One note at `vel` after 0.2 s of silence, held `secs` (left channel, 48 kHz, tone 0.45).
+    fn pluck_alone(note: u8, vel: f32, secs: f32) -> Vec<f32> {
+        let mut b = UprightBass::new(48000.0);
+        b.set_tone(0.45);
+        let (mut l, _) = play(&mut b, &[64], 9600);
+        b.note_on(note, vel);
+        l.extend(play(&mut b, &[64], (secs * 48000.0) as usize).0);
+        l
+    }
+
+    /// The 10-90 % rise time of a 5 ms RMS envelope with a 1 ms hop (as `mood-noir measure`
+    /// reads a note) from `x`'s start, and the time from the peak of a 50 ms RMS envelope (two
+    /// periods of the lowest string: a 5 ms window ripples with a low note's waveform) to
+    /// 20 dB below it; both in ms.
+    fn attack_and_decay_ms(x: &[f32], sr: f32) -> (f32, f32) {
+        let env = |win_s: f32| -> Vec<f32> {
+            let (win, hop) = ((win_s * sr) as usize, (0.001 * sr) as usize);
+            (0..(x.len() - win) / hop)
+                .map(|k| rms(&x[k * hop..k * hop + win]))
+                .collect()
+        };
+        let peak_of = |e: &[f32]| {
+            e[..300.min(e.len())]
+                .iter()
+                .enumerate()
+                .fold((0, 0.0f32), |m, (i, v)| if *v > m.1 { (i, *v) } else { m })
+        };
+        let fast = env(0.005);
+        let (_, pk) = peak_of(&fast);
+        let t10 = fast.iter().position(|v| *v >= 0.1 * pk).unwrap_or(0);
+        let t90 = fast.iter().position(|v| *v >= 0.9 * pk).unwrap_or(0);
+        let slow = env(0.05);
+        let (ipk, pk) = peak_of(&slow);
+        let t20 = slow[ipk..]
+            .iter()
+            .position(|v| *v < 0.1 * pk)
+            .map_or(f32::INFINITY, |i| i as f32);
+        ((t90 - t10) as f32, t20)
+    }
+
+    #[test]
+    fn bass_attack_is_a_finger_bloom() {
+        // The finger rolls off the string and the body fills in: the 10-90 % rise of a 5 ms
+        // RMS envelope is at least 12 ms at medium velocity (smoothstep bloom of ~25 ms: its
+        // 10-90 % is 0.6 of that, ~15 ms; GM's upright reads 31 ms), and under 40 ms (no swell).
+        for note in [33u8, 40, 45, 52] {
+            let x = pluck_alone(note, 0.6, 1.0);
+            let (a, _) = attack_and_decay_ms(&x[9600..], 48000.0);
+            assert!((12.0..40.0).contains(&a), "note {note}: attack {a:.1} ms");
+        }
+    }
+
+    #[test]
+    fn bass_held_note_falls_20_db_in_04_to_08_s() {
+        // Pizzicato on gut: the fundamental's T60 is 1.35-1.9 s and the upper partials go
+        // sooner, so a held note is 20 dB under its peak after 0.4-0.8 s (GM's upright: 0.54 s).
+        for note in [31u8, 38, 45, 55] {
+            let x = pluck_alone(note, 0.6, 2.0);
+            let (_, t) = attack_and_decay_ms(&x[9600..], 48000.0);
+            assert!(
+                (400.0..800.0).contains(&t),
+                "note {note}: -20 dB after {t:.0} ms"
+            );
+        }
+    }
+
+    /// Power of the component at `hz` in `x` (Hann-windowed single DFT bin).
+    fn tone_power(x: &[f32], sr: f32, hz: f32) -> f64 {
+        let n = x.len();
+        let (mut re, mut im) = (0.0f64, 0.0f64);
+        for (i, v) in x.iter().enumerate() {
+            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos();
+            let ph = std::f64::consts::TAU * hz as f64 * i as f64 / sr as f64;
+            re += *v as f64 * w * ph.cos();
+            im += *v as f64 * w * ph.sin();
+        }
+        re * re + im * im
+    }
+
+    #[test]
+    fn bass_next_note_stops_the_previous() {
+        // The left hand stops C2 (65.4 Hz) when G2 (98 Hz) comes 0.5 s later: 0.15 s after
+        // the new note, C2's fundamental is at least 20 dB under where it was just before.
+        let sr = 48000.0;
+        let mut b = UprightBass::new(sr);
+        b.set_tone(0.45);
+        b.note_on(36, 0.7);
+        let (mut x, _) = play(&mut b, &[64], 24000);
+        b.note_on(43, 0.7);
+        x.extend(play(&mut b, &[64], 24000).0);
+        let f = midi_hz(36.0);
+        let before = tone_power(&x[24000 - 8192..24000], sr, f);
+        let after = tone_power(&x[24000 + 7200..24000 + 7200 + 8192], sr, f);
+        let drop = 10.0 * (before / after.max(1e-30)).log10();
+        assert!(
+            drop > 20.0,
+            "C2 only {drop:.1} dB down 150 ms after the next note"
+        );
+    }
+
+    #[test]
+    fn bass_slaps_the_fingerboard_only_when_hard() {
+        // Above velocity 0.72 the string hits the fingerboard: the first 30 ms of a hard
+        // pluck carry at least twice the share of power above 2 kHz of a medium one.
+        let frac = |vel: f32| {
+            let x = pluck_alone(40, vel, 0.05);
+            power_fraction_above(&x[9600..9600 + 1440], 48000.0, 2000.0)
+        };
+        let (mid, hard) = (frac(0.55), frac(1.0));
+        assert!(
+            hard > 2.0 * mid,
+            "above 2 kHz: medium {mid:.4} hard {hard:.4}"
+        );
+    }
+
+    #[test]
+    fn bass_idle_returns_at_once_and_restarts_cleanly() {
+        // After a note has rung out and the bus has settled, render adds nothing (exact 0.0)
+        // and a new note afterwards sounds the same as on a fresh instrument.
+        let mut b = UprightBass::new(48000.0);
+        b.note_on(40, 0.8);
+        b.note_off();
+        play(&mut b, &[64], 96000);
+        assert!(b.quiet >= b.quiet_after);
+        let (l, r) = play(&mut b, &[64], 4800);
+        assert!(l.iter().chain(&r).all(|x| *x == 0.0));
+        let rng = b.rng;
+        b.note_on(45, 0.7);
+        let (again, _) = play(&mut b, &[64], 4800);
+        let mut fresh = UprightBass::new(48000.0);
+        play(&mut fresh, &[64], 4800);
+        fresh.rng = rng;
+        fresh.note_on(45, 0.7);
+        let (first, _) = play(&mut fresh, &[64], 4800);
+        assert!(peak(&again) > 0.05);
+        assert_eq!(again, first);
+    }
+
+    /// Writes `/tmp/bass-listen.wav` (48 kHz): A1 mf and f, E2 mf, A2 mf, E3 f held 2.5 s,
+    /// 3 s apart, then a walking line of 16 quarter notes at 120 bpm without note-offs (as the
+    /// composer plays it); the same notes as the General MIDI reference render.
+    #[test]
+    #[ignore]
+    fn bass_listen_wav() {
+        let sr = 48000.0;
+        let mut b = UprightBass::new(sr);
+        b.set_tone(0.45);
+        let mut at: Vec<(usize, Option<u8>, f32)> = Vec::new();
+        for (t, n, v) in [
+            (0.0, 33u8, 75.0f32),
+            (3.0, 33, 115.0),
+            (6.0, 40, 75.0),
+            (9.0, 45, 75.0),
+            (12.0, 52, 115.0),
+        ] {
+            at.push(((t * sr) as usize, Some(n), v / 127.0));
+            at.push((((t + 2.5) * sr) as usize, None, 0.0));
+        }
+        let walk = [
+            36u8, 40, 43, 45, 47, 45, 43, 40, 38, 41, 45, 48, 43, 47, 50, 53,
+        ];
+        for (i, n) in walk.iter().enumerate() {
+            at.push((
+                ((15.0 + 0.5 * i as f32) * sr) as usize,
+                Some(*n),
+                80.0 / 127.0,
+            ));
+        }
+        at.sort_by_key(|e| e.0);
+        let pos: Vec<usize> = at.iter().map(|e| e.0).collect();
+        let out = play_script(
+            &mut b,
+            (25.0 * sr) as usize,
+            &[64],
+            &pos,
+            |b, i| match at[i].1 {
+                Some(n) => b.note_on(n, at[i].2),
+                None => b.note_off(),
+            },
+            |b, l, r| b.render(l, r),
+        );
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: sr as u32,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut w = hound::WavWriter::create("/tmp/bass-listen.wav", spec).unwrap();
+        for x in out {
+            w.write_sample(x).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    /// Cost of a busy walking line (release build): a quarter note every 0.4 s, no note-offs,
+    /// a ghosted skip note every other beat, 48 kHz. Prints ms of CPU per second of audio.
+    #[test]
+    #[ignore]
+    fn bass_timing() {
+        let sr = 48000.0;
+        let mut b = UprightBass::new(sr);
+        b.set_tone(0.5);
+        let line = [
+            36u8, 40, 43, 45, 47, 45, 43, 40, 38, 41, 45, 48, 43, 47, 50, 53,
+        ];
+        let seconds = 20usize;
+        let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
+        let start = std::time::Instant::now();
+        let mut n = 0usize;
+        let mut i = 0usize;
+        while n < seconds * 48000 {
+            let beat = n % 19200;
+            if beat == 0 {
+                b.note_on(line[i % line.len()], 0.7);
+                i += 1;
+            } else if beat == 12800 && i % 2 == 0 {
+                b.note_on(line[i % line.len()], 0.3);
+            }
+            b.render(&mut l, &mut r);
+            n += 64;
+        }
+        let ms = start.elapsed().as_secs_f64() * 1000.0 / seconds as f64;
+        println!(
+            "bass: {ms:.3} ms per second of audio ({:.0}x real time), out {}",
+            1000.0 / ms,
+            l[3] + r[5]
+        );
     }
 }
