@@ -11,7 +11,7 @@ use crate::dsp::limiter::Limiter;
 use crate::dsp::util::{db_to_gain, flush, one_pole_coef, soft_clip};
 use crate::dsp::MAX_BLOCK;
 use fundsp::audiounit::AudioUnit;
-use fundsp::prelude32::{dcblock_hz, reverb_stereo};
+use fundsp::prelude32::reverb_stereo;
 
 /// The limiter's look-ahead: the plugin's reported latency.
 pub const LIMITER_LOOKAHEAD_S: f32 = 0.004;
@@ -57,6 +57,30 @@ const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3, 1.0, 0.7, 0.6];
 const STAGE_DB: [f32; CHANNELS] = [-3.0, 5.0, -2.0, -5.5, 0.5, -6.0, -3.0, -6.0, -2.0];
 /// Tape drive per instrument: how hard peaks are rounded (0 = clean).
 const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0, 0.15, 0.4, 0.3];
+
+/// The DC blockers' corner, Hz.
+const DC_CUTOFF_HZ: f32 = 8.0;
+
+/// A one-pole DC blocker, `y = x - x1 + coeff * y1`: fundsp's `DCBlock` inline (the same
+/// arithmetic in the same order, so the output is bit for bit what `dcblock_hz` gave),
+/// without a virtual call per sample.
+#[derive(Clone, Copy, Debug, Default)]
+struct DcBlock {
+    /// The previous input.
+    x1: f32,
+    /// The previous output.
+    y1: f32,
+}
+
+impl DcBlock {
+    #[inline]
+    fn tick(&mut self, x: f32, coeff: f32) -> f32 {
+        let y = x - self.x1 + coeff * self.y1;
+        self.x1 = x;
+        self.y1 = y;
+        y
+    }
+}
 
 /// One step of a one-pole glide toward `target` that lands on it exactly (a gain gliding to
 /// zero must not creep through the subnormals: muted stems and a dry room would cost CPU in
@@ -118,7 +142,9 @@ pub struct Mixer {
     /// Room reverb (stereo in, stereo out).
     reverb: Box<dyn AudioUnit>,
     /// DC blockers per stem, left and right.
-    dc: Vec<[Box<dyn AudioUnit>; 2]>,
+    dc: [[DcBlock; 2]; STEMS],
+    /// The DC blockers' pole (`DcBlock`).
+    dc_coeff: f32,
     /// Peak limiter (gain computed on the main mix, delays each stem identically).
     limiter: Limiter,
     /// Analog wear over every stem (bypassed at amount 0).
@@ -162,17 +188,9 @@ impl Mixer {
         let mut reverb: Box<dyn AudioUnit> = Box::new(reverb_stereo(10.0, 1.3, 0.6));
         reverb.set_sample_rate(sr);
         reverb.allocate();
-        let dc = (0..STEMS)
-            .map(|_| {
-                let mut pair: [Box<dyn AudioUnit>; 2] =
-                    [Box::new(dcblock_hz(8.0)), Box::new(dcblock_hz(8.0))];
-                for u in pair.iter_mut() {
-                    u.set_sample_rate(sr);
-                    u.allocate();
-                }
-                pair
-            })
-            .collect();
+        let dc = [[DcBlock::default(); 2]; STEMS];
+        // fundsp's `dcblock_hz(8.0)` pole, computed as it does (f32: 1 - tau / sr * cutoff).
+        let dc_coeff = 1.0 - core::f32::consts::TAU / sample_rate * DC_CUTOFF_HZ;
         let limiter = Limiter::new(sample_rate, LIMITER_LOOKAHEAD_S, 0.25, TRUE_PEAK_CEILING);
         let delays = (0..STEMS)
             .map(|_| StemDelay::new(limiter.latency()))
@@ -180,6 +198,7 @@ impl Mixer {
         let mut m = Self {
             reverb,
             dc,
+            dc_coeff,
             limiter,
             grain: Grain::new(sample_rate, STEMS, GRAIN_SEED),
             block: [[[0.0; MAX_BLOCK]; 2]; STEMS],
@@ -219,11 +238,7 @@ impl Mixer {
         for d in self.delays.iter_mut() {
             d.reset();
         }
-        for pair in self.dc.iter_mut() {
-            for u in pair.iter_mut() {
-                u.reset();
-            }
-        }
+        self.dc = [[DcBlock::default(); 2]; STEMS];
     }
 
     /// Latency in samples introduced by the limiter's look-ahead.
@@ -280,32 +295,55 @@ impl Mixer {
     /// target (overwritten); `n` is at most `MAX_BLOCK`.
     pub fn process(&mut self, inputs: &[(&[f32], &[f32]); CHANNELS], out: &mut MixTarget) {
         let n = out.left.len().min(MAX_BLOCK);
-        // Stage 1: gain, tape drive and DC blocking per instrument; the room.
+        // Stage 1: gain, tape drive and DC blocking per instrument (a channel at a time; a
+        // silent channel whose filter is at rest is skipped: it would add exact zeros), the
+        // sends summed per sample in channel order, then the room.
+        let mut master = [0.0f32; MAX_BLOCK];
+        let mut send_gain = [0.0f32; MAX_BLOCK];
         for i in 0..n {
             self.send = glide(self.send, self.send_target, self.coef);
             self.master = glide(self.master, self.master_target, self.coef);
-            let mut send = [REVERB_BIAS; 2];
-            for c in 0..CHANNELS {
+            master[i] = self.master;
+            send_gain[i] = self.send;
+        }
+        let mut send = [[REVERB_BIAS; MAX_BLOCK]; 2];
+        let coeff = self.dc_coeff;
+        for c in 0..CHANNELS {
+            let s = STEM_OF[c];
+            let silent = inputs[c].0[..n].iter().all(|&x| x == 0.0)
+                && inputs[c].1[..n].iter().all(|&x| x == 0.0)
+                && self.dc[s].iter().all(|f| f.x1 == 0.0 && f.y1 == 0.0);
+            if silent {
+                for _ in 0..n {
+                    self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
+                }
+                self.block[s][0][..n].fill(0.0);
+                self.block[s][1][..n].fill(0.0);
+                continue;
+            }
+            let d = DRIVE[c];
+            let (dn, dk) = (1.0 + d, 1.0 + 0.5 * d);
+            for i in 0..n {
                 self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
-                let g = self.gain[c] * self.master;
-                let s = STEM_OF[c];
+                let g = self.gain[c] * master[i];
                 for (k, x) in [inputs[c].0[i], inputs[c].1[i]].into_iter().enumerate() {
-                    let d = DRIVE[c];
                     let y = if d > 0.0 {
-                        soft_clip(x * (1.0 + d)) / (1.0 + d) * (1.0 + 0.5 * d)
+                        soft_clip(x * dn) / dn * dk
                     } else {
                         x
                     };
-                    let y = self.dc[s][k].filter_mono(y * g);
+                    let y = self.dc[s][k].tick(y * g, coeff);
                     self.block[s][k][i] = y;
-                    send[k] += y * SEND[c];
+                    send[k][i] += y * SEND[c];
                 }
             }
+        }
+        for i in 0..n {
             let (wl, wr) = self
                 .reverb
-                .filter_stereo(send[0] * self.send, send[1] * self.send);
-            self.block[ROOM][0][i] = self.dc[ROOM][0].filter_mono(wl);
-            self.block[ROOM][1][i] = self.dc[ROOM][1].filter_mono(wr);
+                .filter_stereo(send[0][i] * send_gain[i], send[1][i] * send_gain[i]);
+            self.block[ROOM][0][i] = self.dc[ROOM][0].tick(wl, coeff);
+            self.block[ROOM][1][i] = self.dc[ROOM][1].tick(wr, coeff);
         }
         // Stage 2: the analog grain wears every stem alike (nothing at all when bypassed).
         if !self.grain.is_bypassed() {
@@ -371,6 +409,25 @@ impl Mixer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inline_dc_blocker_is_fundsps_bit_for_bit() {
+        use fundsp::prelude32::dcblock_hz;
+        for sr in [44_100.0f32, 48_000.0, 96_000.0] {
+            let mut theirs: Box<dyn AudioUnit> = Box::new(dcblock_hz(DC_CUTOFF_HZ));
+            theirs.set_sample_rate(sr as f64);
+            let coeff = 1.0 - core::f32::consts::TAU / sr * DC_CUTOFF_HZ;
+            let mut ours = DcBlock::default();
+            let mut rng = crate::dsp::Rng::new(7);
+            for i in 0..20_000 {
+                let x = rng.bipolar() * 0.5 + if i % 3000 < 1500 { 0.3 } else { -0.2 };
+                assert_eq!(
+                    theirs.filter_mono(x).to_bits(),
+                    ours.tick(x, coeff).to_bits()
+                );
+            }
+        }
+    }
 
     #[test]
     fn gains_gliding_to_zero_land_on_zero_not_in_the_subnormals() {
