@@ -268,6 +268,10 @@ impl Mode {
         self.b2 = -r * r;
         self.g = w.sin();
     }
+    /// The coefficients (b1, b2, g): for banks that run many modes as arrays.
+    pub fn coefs(&self) -> (f32, f32, f32) {
+        (self.b1, self.b2, self.g)
+    }
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
         let y = self.b1 * self.y1 + self.b2 * self.y2 + self.g * x;
