@@ -1105,7 +1105,7 @@ mod tests {
             if beat == 0 {
                 b.note_on(line[i % line.len()], 0.7);
                 i += 1;
-            } else if beat == 12800 && i % 2 == 0 {
+            } else if beat == 12800 && i.is_multiple_of(2) {
                 b.note_on(line[i % line.len()], 0.3);
             }
             b.render(&mut l, &mut r);
