@@ -219,37 +219,66 @@ fn stems_sum_to_the_main_mix() {
     }
 }
 
-/// Loudness (RMS dB), brightness (first-difference ratio) and note rate: a scene's fingerprint.
-fn fingerprint(s: &Settings) -> [f32; 3] {
+/// Loudness (RMS dB), brightness (first-difference ratio), note rate and orchestration (each
+/// player's share of the notes: bass, drums, keys, lead, pad, harp, brass, percussion): a
+/// scene's fingerprint.
+/// Loudness (dB), brightness (rms of the difference / rms), notes per second; and each
+/// player's share of the notes.
+type Fingerprint = ([f32; 3], [f32; 8]);
+
+fn fingerprint(s: &Settings) -> Fingerprint {
+    use mood_noir::composer::events::Part;
     let mut e = Engine::new(SR, *s);
     let n = (20.0 * SR) as usize;
     let (mut l, mut r) = (vec![0.0; n], vec![0.0; n]);
+    let mut parts = [0u32; 8];
     for (a, b) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
         e.process(&HostTransport::default(), a, b);
+        for p in e.played_events() {
+            let k = match p.event.kind.part() {
+                Part::Bass => 0,
+                Part::Drums => 1,
+                Part::Keys => 2,
+                Part::Lead => 3,
+                Part::Pad => 4,
+                Part::Harp => 5,
+                Part::Brass => 6,
+                Part::Percussion => 7,
+            };
+            parts[k] += 1;
+        }
     }
     let tail = &l[n / 4..];
     let rms = (tail.iter().map(|x| x * x).sum::<f32>() / tail.len() as f32).sqrt();
     let d =
         (tail.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f32>() / tail.len() as f32).sqrt();
-    [20.0 * rms.log10(), d / rms, e.events_played() as f32 / 20.0]
+    let total = parts.iter().sum::<u32>().max(1) as f32;
+    (
+        [20.0 * rms.log10(), d / rms, e.events_played() as f32 / 20.0],
+        parts.map(|c| c as f32 / total),
+    )
 }
 
 #[test]
 fn every_factory_scene_is_audibly_distinct() {
-    let scenes: Vec<(&str, [f32; 3])> = preset::FACTORY
+    let scenes: Vec<(&str, Fingerprint)> = preset::FACTORY
         .iter()
         .map(|(id, _)| (*id, fingerprint(&preset::factory(id).unwrap().settings)))
         .collect();
     assert!(scenes.len() >= 8);
     for (i, (a, fa)) in scenes.iter().enumerate() {
         for (b, fb) in &scenes[i + 1..] {
-            // Distinct if loudness differs by 1.5 dB, brightness by 10 %, or note rate by 15 %.
+            // Distinct if loudness differs by 1.5 dB, brightness by 10 %, note rate by 15 %,
+            // or the orchestration: some player's share of the notes by 10 points (a style's
+            // own instruments).
+            let ((fa, oa), (fb, ob)) = (fa, fb);
             let loud = (fa[0] - fb[0]).abs() > 1.5;
             let bright = (fa[1] / fb[1] - 1.0).abs() > 0.10;
             let busy = (fa[2] / fb[2].max(0.1) - 1.0).abs() > 0.15;
+            let scored = oa.iter().zip(ob).any(|(x, y)| (x - y).abs() > 0.10);
             assert!(
-                loud || bright || busy,
-                "{a} {fa:?} and {b} {fb:?} sound alike"
+                loud || bright || busy || scored,
+                "{a} {fa:?} {oa:?} and {b} {fb:?} {ob:?} sound alike"
             );
         }
     }

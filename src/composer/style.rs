@@ -454,6 +454,10 @@ pub struct Style {
     pub tempo: f64,
     /// Scales the Swing setting (0: straight eighths, as Latin and film-score strings play).
     pub swing: f32,
+    /// The style's own balance, dB added to each instrument's level, in channel order (bass,
+    /// drums, keys, lead, pad, ambience, harp, brass, percussion): the open trumpet sits
+    /// lower than the muted one, the prepared piano and sparse percussion come forward.
+    pub mix_db: [f32; 9],
 }
 
 fn combo_form(m: Mood) -> Form {
@@ -569,6 +573,7 @@ pub const COMBO: Style = Style {
     room: 1.0,
     tempo: 1.0,
     swing: 1.0,
+    mix_db: [0.0; 9],
 };
 
 /// After *Ascenseur pour l'échafaud*: a Dorian vamp held for the whole A section and lifted
@@ -654,6 +659,7 @@ pub const ELEVATOR: Style = Style {
     room: 1.5,
     tempo: 0.9,
     swing: 1.0,
+    mix_db: [0.0; 9],
 };
 
 /// After *Touch of Evil*: a montuno vamp (i - iv - V7) with the Andalusian cadence for the
@@ -737,6 +743,7 @@ pub const BORDER_TOWN: Style = Style {
     room: 0.55,
     tempo: 1.15,
     swing: 0.0,
+    mix_db: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 0.0],
 };
 
 /// After *Chinatown*: slow, romantic minor (two bars a chord) with a Neapolitan lament for
@@ -806,6 +813,7 @@ pub const RESERVOIR: Style = Style {
     room: 1.35,
     tempo: 0.8,
     swing: 0.3,
+    mix_db: [0.0, 0.0, 6.0, -7.0, 0.0, 0.0, 3.0, 0.0, 8.0],
 };
 
 /// After *Taxi Driver*: a minor ballad (a chord a bar) for the tenor over lush strings until
@@ -878,6 +886,7 @@ pub const NIGHT_CAB: Style = Style {
     room: 1.2,
     tempo: 0.85,
     swing: 0.6,
+    mix_db: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 6.0, 0.0],
 };
 
 #[cfg(test)]

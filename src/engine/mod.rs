@@ -190,6 +190,8 @@ pub struct Engine {
     perc: Percussion,
     /// Key-light intensity from the light input (None without light).
     light_intensity: Option<f32>,
+    /// The style whose balance (`Style::mix_db`) the mixer's levels carry.
+    levels_style: StyleId,
     /// The score style the cue sheet asks for now (Mood source Light, Follow above 0).
     cue_style: Option<StylePick>,
     /// A stinger requested by a lighting hit, waiting for the next `process` (strength).
@@ -268,6 +270,7 @@ impl Engine {
             perc: Percussion::new(sample_rate),
             light_intensity: None,
             cue_style: None,
+            levels_style: StyleId::Combo,
             pending_hit: None,
             event_log: Box::new(
                 [PlayedEvent {
@@ -592,11 +595,17 @@ impl Engine {
     }
 
     fn apply_levels(&mut self) {
-        self.mixer.set_levels(
-            self.settings.levels.as_array(),
-            self.settings.reverb,
-            self.settings.master_db,
-        );
+        let trim = self.composer.style().mix_db;
+        let mut levels = self.settings.levels.as_array();
+        for (db, t) in levels.iter_mut().zip(trim) {
+            // A silenced part stays silent; the trim is exactly 0 for the combo's table.
+            if *db > settings::SILENT_DB + 1.0 {
+                *db += t;
+            }
+        }
+        self.mixer
+            .set_levels(levels, self.settings.reverb, self.settings.master_db);
+        self.levels_style = self.composer.style().which;
     }
 
     /// The tempo the current mode asks for.
@@ -748,6 +757,9 @@ impl Engine {
             1.0
         });
         self.mixer.set_room(self.composer.style().room);
+        if self.composer.style().which != self.levels_style {
+            self.apply_levels();
+        }
         self.lead.set_expression(
             0.35 + 0.4 * (1.0 - m.arousal),
             0.3 + 0.4 * (1.0 - m.arousal),
