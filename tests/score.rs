@@ -2,7 +2,7 @@
 //! blackout and return on a downbeat, stems summing to the main mix, and factory scenes that
 //! sound different from each other. The real engine, no host.
 
-use mood_noir::composer::events::EventKind;
+use mood_noir::composer::events::{EventKind, Keyboard};
 use mood_noir::engine::mixer::{STEMS, STEM_NAMES};
 use mood_noir::engine::{
     Engine, HostTransport, MoodSource, Quantize, Settings, StemOutputs, StingerTiming, StyleId,
@@ -219,12 +219,25 @@ fn stems_sum_to_the_main_mix() {
     }
 }
 
-/// Loudness (RMS dB), brightness (first-difference ratio), note rate and orchestration (each
-/// player's share of the notes: bass, drums, keys, lead, pad, harp, brass, percussion): a
-/// scene's fingerprint.
-/// Loudness (dB), brightness (rms of the difference / rms), notes per second; and each
-/// player's share of the notes.
-type Fingerprint = ([f32; 3], [f32; 8]);
+/// A scene's fingerprint: what a listener tells scenes apart by.
+#[derive(Debug)]
+struct Fingerprint {
+    /// RMS loudness of the mix after the first 5 s, dB.
+    loud_db: f32,
+    /// Brightness: RMS of the first difference over the RMS.
+    bright: f32,
+    /// Notes per second.
+    rate: f32,
+    /// Tempo, BPM.
+    tempo: f32,
+    /// Orchestration: each player's share of the notes (bass, drums, keys, lead, pad, harp,
+    /// brass, percussion).
+    parts: [f32; 8],
+    /// The keyboard most of the keys' notes go to.
+    keyboard: Option<Keyboard>,
+    /// Mean pitch of the lead's notes (its register: tenor or trumpet), MIDI.
+    lead_pitch: f32,
+}
 
 fn fingerprint(s: &Settings) -> Fingerprint {
     use mood_noir::composer::events::Part;
@@ -232,6 +245,8 @@ fn fingerprint(s: &Settings) -> Fingerprint {
     let n = (20.0 * SR) as usize;
     let (mut l, mut r) = (vec![0.0; n], vec![0.0; n]);
     let mut parts = [0u32; 8];
+    let mut keyboards: Vec<(Keyboard, u32)> = Vec::new();
+    let (mut lead_sum, mut lead_n) = (0.0f32, 0u32);
     for (a, b) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
         e.process(&HostTransport::default(), a, b);
         for p in e.played_events() {
@@ -246,6 +261,19 @@ fn fingerprint(s: &Settings) -> Fingerprint {
                 Part::Percussion => 7,
             };
             parts[k] += 1;
+            match p.event.kind {
+                EventKind::KeysOn { keyboard, .. } => {
+                    match keyboards.iter_mut().find(|(k, _)| *k == keyboard) {
+                        Some((_, c)) => *c += 1,
+                        None => keyboards.push((keyboard, 1)),
+                    }
+                }
+                EventKind::LeadOn { note, .. } => {
+                    lead_sum += note as f32;
+                    lead_n += 1;
+                }
+                _ => {}
+            }
         }
     }
     let tail = &l[n / 4..];
@@ -253,10 +281,19 @@ fn fingerprint(s: &Settings) -> Fingerprint {
     let d =
         (tail.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f32>() / tail.len() as f32).sqrt();
     let total = parts.iter().sum::<u32>().max(1) as f32;
-    (
-        [20.0 * rms.log10(), d / rms, e.events_played() as f32 / 20.0],
-        parts.map(|c| c as f32 / total),
-    )
+    Fingerprint {
+        loud_db: 20.0 * rms.log10(),
+        bright: d / rms,
+        rate: e.events_played() as f32 / 20.0,
+        tempo: e.tempo_bpm() as f32,
+        parts: parts.map(|c| c as f32 / total),
+        keyboard: keyboards.iter().max_by_key(|(_, c)| *c).map(|(k, _)| *k),
+        lead_pitch: if lead_n > 0 {
+            lead_sum / lead_n as f32
+        } else {
+            0.0
+        },
+    }
 }
 
 #[test]
@@ -269,16 +306,23 @@ fn every_factory_scene_is_audibly_distinct() {
     for (i, (a, fa)) in scenes.iter().enumerate() {
         for (b, fb) in &scenes[i + 1..] {
             // Distinct if loudness differs by 1.5 dB, brightness by 10 %, note rate by 15 %,
-            // or the orchestration: some player's share of the notes by 10 points (a style's
-            // own instruments).
-            let ((fa, oa), (fb, ob)) = (fa, fb);
-            let loud = (fa[0] - fb[0]).abs() > 1.5;
-            let bright = (fa[1] / fb[1] - 1.0).abs() > 0.10;
-            let busy = (fa[2] / fb[2].max(0.1) - 1.0).abs() > 0.15;
-            let scored = oa.iter().zip(ob).any(|(x, y)| (x - y).abs() > 0.10);
+            // tempo by 8 %; or the orchestration: some player's share of the notes by 10
+            // points (a style's own instruments), another keyboard, or the horn in another
+            // register (tenor against trumpet: 3 semitones on average).
+            let loud = (fa.loud_db - fb.loud_db).abs() > 1.5;
+            let bright = (fa.bright / fb.bright - 1.0).abs() > 0.10;
+            let busy = (fa.rate / fb.rate.max(0.1) - 1.0).abs() > 0.15;
+            let tempo = (fa.tempo / fb.tempo - 1.0).abs() > 0.08;
+            let scored = fa
+                .parts
+                .iter()
+                .zip(&fb.parts)
+                .any(|(x, y)| (x - y).abs() > 0.10);
+            let keys = fa.keyboard != fb.keyboard;
+            let register = (fa.lead_pitch - fb.lead_pitch).abs() > 3.0;
             assert!(
-                loud || bright || busy || scored,
-                "{a} {fa:?} {oa:?} and {b} {fb:?} {ob:?} sound alike"
+                loud || bright || busy || tempo || scored || keys || register,
+                "{a} {fa:?} and {b} {fb:?} sound alike"
             );
         }
     }

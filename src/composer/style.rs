@@ -813,7 +813,7 @@ pub const RESERVOIR: Style = Style {
     room: 1.35,
     tempo: 0.8,
     swing: 0.3,
-    mix_db: [0.0, 0.0, 6.0, -7.0, 0.0, 0.0, 3.0, 0.0, 8.0],
+    mix_db: [0.0, 0.0, 2.0, -7.0, 0.0, 0.0, 3.0, 0.0, 8.0],
 };
 
 /// After *Taxi Driver*: a minor ballad (a chord a bar) for the tenor over lush strings until
