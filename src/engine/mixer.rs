@@ -302,11 +302,17 @@ impl Mixer {
         // sends summed per sample in channel order, then the room.
         let mut master = [0.0f32; MAX_BLOCK];
         let mut send_gain = [0.0f32; MAX_BLOCK];
-        for i in 0..n {
-            self.send = glide(self.send, self.send_target, self.coef);
-            self.master = glide(self.master, self.master_target, self.coef);
-            master[i] = self.master;
-            send_gain[i] = self.send;
+        // A settled glide stays put (`glide(t, t)` is exactly `t`), so it is not stepped.
+        if self.send == self.send_target && self.master == self.master_target {
+            master[..n].fill(self.master);
+            send_gain[..n].fill(self.send);
+        } else {
+            for i in 0..n {
+                self.send = glide(self.send, self.send_target, self.coef);
+                self.master = glide(self.master, self.master_target, self.coef);
+                master[i] = self.master;
+                send_gain[i] = self.send;
+            }
         }
         let mut send = [[REVERB_BIAS; MAX_BLOCK]; 2];
         let coeff = self.dc_coeff;
@@ -315,9 +321,12 @@ impl Mixer {
             let silent = inputs[c].0[..n].iter().all(|&x| x == 0.0)
                 && inputs[c].1[..n].iter().all(|&x| x == 0.0)
                 && self.dc[s].iter().all(|f| f.x1 == 0.0 && f.y1 == 0.0);
+            let settled = self.gain[c] == self.gain_target[c];
             if silent {
-                for _ in 0..n {
-                    self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
+                if !settled {
+                    for _ in 0..n {
+                        self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
+                    }
                 }
                 self.block[s][0][..n].fill(0.0);
                 self.block[s][1][..n].fill(0.0);
@@ -326,7 +335,9 @@ impl Mixer {
             let d = DRIVE[c];
             let (dn, dk) = (1.0 + d, 1.0 + 0.5 * d);
             for i in 0..n {
-                self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
+                if !settled {
+                    self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
+                }
                 let g = self.gain[c] * master[i];
                 for (k, x) in [inputs[c].0[i], inputs[c].1[i]].into_iter().enumerate() {
                     let y = if d > 0.0 {
