@@ -7,6 +7,7 @@
 use super::harmony::Form;
 use super::keys::KeysVoice;
 use super::strings::StringsRules;
+use crate::engine::mixer::CHANNELS;
 use crate::mood::Mood;
 
 /// Which score style the band plays. Ids are stable (presets, cue sheets, the `style`
@@ -457,7 +458,7 @@ pub struct Style {
     /// The style's own balance, dB added to each instrument's level, in channel order (bass,
     /// drums, keys, lead, pad, ambience, harp, brass, percussion): the open trumpet sits
     /// lower than the muted one, the prepared piano and sparse percussion come forward.
-    pub mix_db: [f32; 9],
+    pub mix_db: [f32; CHANNELS],
 }
 
 fn combo_form(m: Mood) -> Form {
@@ -573,7 +574,7 @@ pub const COMBO: Style = Style {
     room: 1.0,
     tempo: 1.0,
     swing: 1.0,
-    mix_db: [0.0; 9],
+    mix_db: [0.0; CHANNELS],
 };
 
 /// After *Ascenseur pour l'échafaud*: a Dorian vamp held for the whole A section and lifted
@@ -659,7 +660,7 @@ pub const ELEVATOR: Style = Style {
     room: 1.5,
     tempo: 0.9,
     swing: 1.0,
-    mix_db: [0.0; 9],
+    mix_db: [0.0; CHANNELS],
 };
 
 /// After *Touch of Evil*: a montuno vamp (i - iv - V7) with the Andalusian cadence for the

@@ -6,6 +6,7 @@
 //! mix is bit for bit the mix without it.
 //! Audio thread; everything is allocated in `Mixer::new`.
 
+use super::settings::is_silent_db;
 use crate::dsp::grain::{Grain, GrainDetail};
 use crate::dsp::limiter::Limiter;
 use crate::dsp::util::{db_to_gain, flush, one_pole_coef, soft_clip};
@@ -251,7 +252,7 @@ impl Mixer {
     /// Sets instrument levels (dB), the reverb send (0..1) and master (dB); they glide.
     pub fn set_levels(&mut self, levels_db: [f32; CHANNELS], reverb: f32, master_db: f32) {
         for ((t, db), stage) in self.gain_target.iter_mut().zip(levels_db).zip(STAGE_DB) {
-            *t = if db <= -79.0 {
+            *t = if is_silent_db(db) {
                 0.0
             } else {
                 db_to_gain(db + stage)
@@ -260,7 +261,7 @@ impl Mixer {
         // The send is shaped so the knob's middle is a modest room.
         self.send_knob = reverb.clamp(0.0, 1.0).powf(1.5) * 3.0;
         self.send_target = self.send_knob * self.room_scale;
-        self.master_target = if master_db <= -79.0 {
+        self.master_target = if is_silent_db(master_db) {
             0.0
         } else {
             db_to_gain(master_db)

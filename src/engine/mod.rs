@@ -599,7 +599,7 @@ impl Engine {
         let mut levels = self.settings.levels.as_array();
         for (db, t) in levels.iter_mut().zip(trim) {
             // A silenced part stays silent; the trim is exactly 0 for the combo's table.
-            if *db > settings::SILENT_DB + 1.0 {
+            if !settings::is_silent_db(*db) {
                 *db += t;
             }
         }

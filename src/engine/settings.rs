@@ -82,6 +82,12 @@ pub const STINGER_COOLDOWN_RANGE_S: (f32, f32) = (0.0, 30.0);
 /// The stinger cooldown's default, seconds.
 pub const STINGER_COOLDOWN_DEFAULT_S: f32 = 2.0;
 
+/// Whether a level in dB means silence (at or below -79 dB, where `sanitize_level_db` snaps
+/// to `SILENT_DB`).
+pub fn is_silent_db(db: f32) -> bool {
+    db <= SILENT_DB + 1.0
+}
+
 /// A level in dB inside the shared range: `LEVEL_MIN_DB..=LEVEL_MAX_DB`, or `SILENT_DB` for
 /// anything at or below -79 dB; NaN becomes 0 dB.
 pub fn sanitize_level_db(x: f32) -> f32 {
@@ -91,7 +97,7 @@ pub fn sanitize_level_db(x: f32) -> f32 {
         } else {
             0.0
         }
-    } else if x <= SILENT_DB + 1.0 {
+    } else if is_silent_db(x) {
         SILENT_DB
     } else {
         x.clamp(LEVEL_MIN_DB, LEVEL_MAX_DB)
