@@ -110,10 +110,15 @@ impl SlidingMin {
 
 /// The limiter. See the module docs.
 pub struct Limiter {
-    /// Interpolation phases.
-    phases: [[f32; TAPS]; OVERSAMPLE],
-    /// The last `TAPS` input samples per channel (history for the interpolator), newest last.
-    hist: [[f32; TAPS]; 2],
+    /// Interpolation phases, tap-major (`phases[k][p]` is phase `p`'s tap `k`), so the four
+    /// phases' sums run side by side (each still summed in tap order).
+    phases: [[f32; OVERSAMPLE]; TAPS],
+    /// The last `TAPS` input samples per channel (history for the interpolator), written twice
+    /// (at `hpos` and `hpos + TAPS`) so that `hist[c][hpos + 1..][..TAPS]` is always the
+    /// window, oldest first, without moving it every sample.
+    hist: [[f32; 2 * TAPS]; 2],
+    /// Ring position of the newest sample in `hist`.
+    hpos: usize,
     /// Required gain after release smoothing.
     released: f32,
     /// Release: fraction of the distance to unity recovered per sample.
@@ -145,8 +150,12 @@ impl Limiter {
         let look = (sample_rate * lookahead_s).round().max(2.0) as usize;
         let latency = look + 1 + INTERP_DELAY;
         let mut l = Self {
-            phases: polyphase(),
-            hist: [[0.0; TAPS]; 2],
+            phases: {
+                let by_phase = polyphase();
+                core::array::from_fn(|k| core::array::from_fn(|p| by_phase[p][k]))
+            },
+            hist: [[0.0; 2 * TAPS]; 2],
+            hpos: 0,
             released: 1.0,
             release: 1.0 - (-1.0 / (release_s.max(1e-3) * sample_rate)).exp(),
             hold: SlidingMin::new(look + HOLD_SLACK),
@@ -170,7 +179,8 @@ impl Limiter {
 
     /// Silence and unity gain.
     pub fn reset(&mut self) {
-        self.hist = [[0.0; TAPS]; 2];
+        self.hist = [[0.0; 2 * TAPS]; 2];
+        self.hpos = 0;
         self.released = 1.0;
         self.hold.reset();
         self.avg_line.iter_mut().for_each(|g| *g = 1.0);
@@ -186,19 +196,30 @@ impl Limiter {
     #[inline]
     fn true_peak(&mut self, l: f32, r: f32) -> f32 {
         let mut peak = 0.0f32;
+        self.hpos = if self.hpos + 1 == TAPS {
+            0
+        } else {
+            self.hpos + 1
+        };
+        let at = self.hpos;
         for (c, x) in [l, r].into_iter().enumerate() {
+            let x = if x.is_finite() { x } else { 0.0 };
             let h = &mut self.hist[c];
-            h.copy_within(1.., 0);
-            h[TAPS - 1] = if x.is_finite() { x } else { 0.0 };
-            for phase in &self.phases {
-                let mut y = 0.0f32;
-                // Newest sample meets the first tap.
-                for k in 0..TAPS {
-                    y += phase[k] * h[TAPS - 1 - k];
+            h[at] = x;
+            h[at + TAPS] = x;
+            // The window, oldest first; the newest sample meets the first tap.
+            let w: &[f32; TAPS] = h[at + 1..at + 1 + TAPS].try_into().unwrap();
+            let mut y = [0.0f32; OVERSAMPLE];
+            for (k, taps) in self.phases.iter().enumerate() {
+                let v = w[TAPS - 1 - k];
+                for p in 0..OVERSAMPLE {
+                    y[p] += taps[p] * v;
                 }
-                peak = peak.max(y.abs());
             }
-            peak = peak.max(h[TAPS - 1 - INTERP_DELAY].abs());
+            for v in y {
+                peak = peak.max(v.abs());
+            }
+            peak = peak.max(w[TAPS - 1 - INTERP_DELAY].abs());
         }
         peak
     }

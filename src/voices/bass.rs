@@ -412,7 +412,7 @@ impl StringVoice {
 /// counted from the sample about to be written (`d >= 2`); as `DelayLine::read`.
 fn lagrange(d: f32) -> (usize, [f32; 4]) {
     let dd = d - 1.0;
-    let k = dd.floor();
+    let k = crate::dsp::util::floor(dd);
     let x = 1.0 + (dd - k);
     (
         k as usize,

@@ -297,7 +297,7 @@ fn fold(note: u8) -> u8 {
 #[inline]
 fn exp2_fast(x: f32) -> f32 {
     let x = x.clamp(-60.0, 60.0);
-    let k = (x + 0.5).floor();
+    let k = crate::dsp::util::floor(x + 0.5);
     let f = x - k;
     let p = 1.0
         + f * (core::f32::consts::LN_2
@@ -1297,7 +1297,7 @@ fn player_tick(
     pl.scoop = flush(pl.scoop * k.scoop);
     let vib = if slot.art == BrassArt::Sustain && fam.vibrato_cents > 0.0 {
         pl.vib_ph += pl.vib_step;
-        pl.vib_ph -= pl.vib_ph.floor();
+        pl.vib_ph -= crate::dsp::util::floor(pl.vib_ph);
         let depth =
             fam.vibrato_cents * pl.vib_scale * ((t - VIB_DELAY_S) / VIB_RISE_S).clamp(0.0, 1.0);
         depth * sin_turns(pl.vib_ph)

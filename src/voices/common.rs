@@ -68,6 +68,13 @@ impl<M: SvfMode<f32>> Svf<M> {
         self.node.reset();
         self.quiet = 0;
     }
+
+    /// Gated and at rest: fed zeros it returns exact zeros and stays as it is, so a caller
+    /// may skip ticking it with zeros.
+    #[inline]
+    pub fn asleep(&self) -> bool {
+        self.quiet >= QUIET_RUN
+    }
 }
 
 pub type Lowpass = Svf<LowpassMode<f32>>;
@@ -116,6 +123,12 @@ impl DcBlock {
     pub fn reset(&mut self) {
         self.node.reset();
         self.quiet = 0;
+    }
+
+    /// Gated and at rest (see [`Svf::asleep`]).
+    #[inline]
+    pub fn asleep(&self) -> bool {
+        self.quiet >= QUIET_RUN
     }
 }
 
@@ -178,6 +191,12 @@ impl Smooth {
         self.value = v;
         self.target = v;
     }
+
+    /// At its target: `tick` returns the same value and changes nothing.
+    #[inline]
+    pub fn settled(&self) -> bool {
+        self.value == self.target
+    }
 }
 
 /// Circular delay line (power-of-two length, allocated once) with 3rd-order Lagrange
@@ -223,7 +242,7 @@ impl DelayLine {
     pub fn read(&self, d: f32) -> f32 {
         // delay d relative to the sample about to be written = d - 1 relative to the newest.
         let dd = d - 1.0;
-        let k = dd.floor();
+        let k = crate::dsp::util::floor(dd);
         let f = dd - k; // 0..1
         let k = k as usize;
         // points at k-1, k, k+1, k+2 back; fractional position (1 + f) in that window.
@@ -316,7 +335,7 @@ pub fn unit_velocity(velocity: f32) -> f32 {
 #[inline]
 pub fn sin_turns(t: f32) -> f32 {
     // reduce to [-0.5, 0.5)
-    let t = t - (t + 0.5).floor();
+    let t = t - crate::dsp::util::floor(t + 0.5);
     // fold to [-0.25, 0.25]
     let t = if t > 0.25 {
         0.5 - t
@@ -357,7 +376,7 @@ pub fn saw_blep(t: f32, dt: f32) -> f32 {
 /// Wrap a phase in turns into [0, 1).
 #[inline]
 pub fn wrap01(p: f32) -> f32 {
-    p - p.floor()
+    p - crate::dsp::util::floor(p)
 }
 
 /// Equal-power pan gains for `pan` in -1 (left) .. 1 (right).

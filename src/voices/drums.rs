@@ -574,6 +574,74 @@ impl Drums {
     }
 
     /// ADDS the kit into `l`, `r` (len <= MAX_BLOCK).
+    /// The whole kit at rest: no envelope running, no strike pending, every mode, bank and
+    /// filter rung down to exact zero and gated, the swirl stopped. A block then adds exact
+    /// zeros and changes nothing but the noise generator (see `render`).
+    fn asleep(&self) -> bool {
+        let envs = [
+            &self.kick_amp,
+            &self.kick_thump,
+            &self.tap_env,
+            &self.tap_body,
+            &self.ride_wash,
+            &self.ride_ping,
+            &self.hat_noise,
+            &self.hat_chick,
+            &self.xs_click,
+            &self.crash_wash,
+        ];
+        let poles = [
+            &self.kick_thump_lp,
+            &self.kick_thump_lp2,
+            &self.sweep_lp[0],
+            &self.sweep_lp[1],
+            &self.swirl_lp,
+            &self.hat_lp,
+            &self.xs_click_lp,
+        ];
+        let modes = [
+            &self.kick_head,
+            &self.snare_body[0],
+            &self.snare_body[1],
+            &self.xs[0],
+            &self.xs[1],
+            &self.xs[2],
+        ];
+        let svfs = [
+            self.wires_hp.asleep(),
+            self.wires_lp.asleep(),
+            self.sweep_bp.asleep(),
+            self.swirl_bp.asleep(),
+            self.swirl_hp.asleep(),
+            self.ride_ping_bp.asleep(),
+            self.ride_wash_bp.asleep(),
+            self.ride_hp.asleep(),
+            self.hat_hp.asleep(),
+            self.hat_chick_bp.asleep(),
+            self.xs_click_hp.asleep(),
+            self.crash_bp.asleep(),
+            self.crash_hp.asleep(),
+            self.kick_dc.asleep(),
+        ];
+        envs.iter().all(|e| e.level == 0.0)
+            && poles.iter().all(|p| p.z == 0.0)
+            && modes.iter().all(|m| m.is_silent())
+            && svfs.iter().all(|&a| a)
+            && self.ride.asleep
+            && self.hat.asleep
+            && self.crash.asleep
+            && self.ride_strike == 0.0
+            && self.ride_bell == 0.0
+            && self.hat_strike == 0.0
+            && self.xs_strike == 0.0
+            && self.crash_strike == 0.0
+            && self.sweep_env_t >= 1.0
+            && self.swirl_level.settled()
+            && self.swirl_level.value <= 0.0
+            && self.swirl_rate.settled()
+            && self.swirl_ctr_at < 0.0
+    }
+
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let sr = self.sr;
@@ -583,6 +651,15 @@ impl Drums {
         // impulse) is additionally scaled by `k44` (44100/sr), so noise into a mode carries
         // 1/ns and a pulse carries the same area whatever the rate.
         let k44 = 44100.0 / sr;
+        if self.asleep() {
+            // Nothing struck, stirred or ringing: the block is exact zeros. The hat's air
+            // draws one noise value a sample whatever it plays; draw them, so the noise after
+            // this block is the noise it would have been.
+            for _ in 0..n {
+                self.rng.next_u64();
+            }
+            return;
+        }
         for i in 0..n {
             // ---------------- kick ----------------
             let mut kick = 0.0;

@@ -136,6 +136,9 @@ pub struct Lead {
     direct: f32,
     designed: f32,
     air: Bandpass,
+    /// An inactive tick has run since the horn last played (the filters' settings follow the
+    /// settled controls), so while everything stays at rest a block can be skipped.
+    rested: bool,
     mute_hp: Highpass,
     mute_hp_at: f32,
     tone_lp: Lowpass,
@@ -190,6 +193,7 @@ impl Lead {
             direct: 0.0,
             designed: -1.0,
             air: bandpass(sr, 2800.0, 0.8),
+            rested: false,
             mute_hp: highpass(sr, 80.0, 0.7),
             mute_hp_at: -1.0,
             tone_lp: lowpass(sr, tone_corner(0.0, 1.0), 0.6),
@@ -205,6 +209,7 @@ impl Lead {
     pub fn reset(&mut self) {
         self.rng = Rng::new(SEED);
         self.active = false;
+        self.rested = false;
         self.gate = false;
         self.vel.set_now(0.0);
         self.growl_ph = 0.0;
@@ -390,9 +395,30 @@ impl Lead {
     }
 
     /// ADDS the lead (centre) into `l`, `r` (len <= MAX_BLOCK).
+    /// Silent and at rest: see `render`.
+    fn asleep(&self) -> bool {
+        !self.active
+            && self.rested
+            && self.character.settled()
+            && self.mute.settled()
+            && self.breath.settled()
+            && self.vibrato.settled()
+            && self.vel.settled()
+            && self.formants.iter().all(|f| f.asleep())
+            && self.air.asleep()
+            && self.mute_hp.asleep()
+            && self.tone_lp.asleep()
+            && self.tone_lp2.asleep()
+            && self.dc.asleep()
+    }
+
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let sr = self.sr;
+        if self.asleep() {
+            // Not playing, every filter gated to zero, every control settled: exact zeros.
+            return;
+        }
         for i in 0..n {
             let c = self.character.tick();
             let mu = self.mute.tick();
@@ -429,8 +455,10 @@ impl Lead {
                 let y = safety(y);
                 l[i] += y * core::f32::consts::FRAC_1_SQRT_2;
                 r[i] += y * core::f32::consts::FRAC_1_SQRT_2;
+                self.rested = true;
                 continue;
             }
+            self.rested = false;
 
             // ---- envelope ----
             let mut fall_gain = 1.0;

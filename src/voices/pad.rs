@@ -294,11 +294,29 @@ impl Pad {
         out
     }
 
+    /// Silent and at rest: no bank sounding or waiting, every output filter gated to zero and
+    /// the level and tension settled, so a block would add exact zeros and change nothing.
+    fn asleep(&self) -> bool {
+        self.level.settled()
+            && self.tension.settled()
+            && self
+                .banks
+                .iter()
+                .all(|b| b.gain <= 0.0 && !b.has_pending && b.target <= 0.0)
+            && self.lp.iter().all(|f| f.asleep())
+            && self.body.iter().flatten().all(|f| f.asleep())
+            && self.dc.iter().all(|f| f.asleep())
+    }
+
     /// ADDS the section (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let sr = self.sr;
         let inv_sr = 1.0 / sr;
+        if self.asleep() {
+            // Nothing bowed, nothing ringing, nothing gliding: the block is exact zeros.
+            return;
+        }
         for i in 0..n {
             let level = self.level.tick();
             let tension = self.tension.tick();
