@@ -611,8 +611,6 @@ impl Drums {
             self.wires_hp.asleep(),
             self.wires_lp.asleep(),
             self.sweep_bp.asleep(),
-            self.swirl_bp.asleep(),
-            self.swirl_hp.asleep(),
             self.ride_ping_bp.asleep(),
             self.ride_wash_bp.asleep(),
             self.ride_hp.asleep(),

@@ -394,16 +394,12 @@ impl Lead {
         self.designed_mute = mute;
     }
 
-    /// ADDS the lead (centre) into `l`, `r` (len <= MAX_BLOCK).
     /// Silent and at rest: see `render`.
     fn asleep(&self) -> bool {
         !self.active
             && self.rested
             && self.character.settled()
             && self.mute.settled()
-            && self.breath.settled()
-            && self.vibrato.settled()
-            && self.vel.settled()
             && self.formants.iter().all(|f| f.asleep())
             && self.air.asleep()
             && self.mute_hp.asleep()
@@ -412,11 +408,18 @@ impl Lead {
             && self.dc.asleep()
     }
 
+    /// ADDS the lead (centre) into `l`, `r` (len <= MAX_BLOCK).
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let sr = self.sr;
         if self.asleep() {
-            // Not playing, every filter gated to zero, every control settled: exact zeros.
+            // Not playing, every filter gated to zero, the tone controls settled: exact zeros.
+            // Breath, vibrato and velocity glide on as they would have.
+            for _ in 0..n {
+                self.breath.tick();
+                self.vibrato.tick();
+                self.vel.tick();
+            }
             return;
         }
         for i in 0..n {

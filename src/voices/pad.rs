@@ -294,12 +294,10 @@ impl Pad {
         out
     }
 
-    /// Silent and at rest: no bank sounding or waiting, every output filter gated to zero and
-    /// the level and tension settled, so a block would add exact zeros and change nothing.
+    /// Silent and at rest: no bank sounding or waiting and every output filter gated to zero,
+    /// so a block would add exact zeros and change nothing but the level and tension glides.
     fn asleep(&self) -> bool {
-        self.level.settled()
-            && self.tension.settled()
-            && self
+        self
                 .banks
                 .iter()
                 .all(|b| b.gain <= 0.0 && !b.has_pending && b.target <= 0.0)
@@ -314,7 +312,12 @@ impl Pad {
         let sr = self.sr;
         let inv_sr = 1.0 / sr;
         if self.asleep() {
-            // Nothing bowed, nothing ringing, nothing gliding: the block is exact zeros.
+            // Nothing bowed, nothing ringing: the block is exact zeros. The level and tension
+            // glide on as they would have, so the next note starts from the same place.
+            for _ in 0..n {
+                self.level.tick();
+                self.tension.tick();
+            }
             return;
         }
         for i in 0..n {
