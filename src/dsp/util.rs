@@ -21,7 +21,7 @@ pub fn flush(x: f32) -> f32 {
 #[inline(always)]
 pub fn floor(x: f32) -> f32 {
     // From 2^23 up every float is an integer (and NaN fails the comparison): floor is x.
-    if !(x.abs() < 8_388_608.0) {
+    if x.is_nan() || x.abs() >= 8_388_608.0 {
         return x;
     }
     let t = (x as i32) as f32;

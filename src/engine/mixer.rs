@@ -104,6 +104,9 @@ struct StemDelay {
     line: Vec<[f32; 2]>,
     /// Read/write position.
     pos: usize,
+    /// How many zero frames were written last in a row (at least the line's length: the
+    /// whole line is zeros, it delays silence into silence and need not be stepped).
+    zeros: usize,
 }
 
 impl StemDelay {
@@ -111,11 +114,18 @@ impl StemDelay {
         Self {
             line: vec![[0.0; 2]; len],
             pos: 0,
+            zeros: len,
         }
     }
     fn reset(&mut self) {
         self.line.iter_mut().for_each(|f| *f = [0.0; 2]);
         self.pos = 0;
+        self.zeros = self.line.len();
+    }
+    /// Holds nothing but zeros.
+    #[inline]
+    fn is_clear(&self) -> bool {
+        self.zeros >= self.line.len()
     }
     #[inline]
     fn tick(&mut self, l: f32, r: f32) -> [f32; 2] {
@@ -124,6 +134,11 @@ impl StemDelay {
         self.pos += 1;
         if self.pos == self.line.len() {
             self.pos = 0;
+        }
+        if l == 0.0 && r == 0.0 {
+            self.zeros = self.zeros.saturating_add(1);
+        } else {
+            self.zeros = 0;
         }
         out
     }
@@ -363,49 +378,68 @@ impl Mixer {
         if !self.grain.is_bypassed() {
             self.grain.process(&mut self.block, n, GRAIN_NOISE_STEM);
         }
-        // Stage 3: the limiter, its look-ahead delay and the declicker.
-        for i in 0..n {
-            // The limiter's gain follows the whole mix (instruments in channel order, then
-            // the room); every stem gets the same gain and delay.
-            let mut sum = [0.0f32; 2];
-            for s in STEM_OF.into_iter().chain([ROOM]) {
-                sum[0] += self.block[s][0][i];
-                sum[1] += self.block[s][1][i];
+        // Stage 3: the limiter, its look-ahead delay and the declicker, a stem at a time.
+        // The limiter's gain follows the whole mix (instruments in channel order, then the
+        // room, summed per sample in that order); a silent stem adds nothing and is skipped.
+        let mut quiet = [false; STEMS];
+        for (s, q) in quiet.iter_mut().enumerate() {
+            *q = self.block[s][0][..n].iter().all(|&x| x == 0.0)
+                && self.block[s][1][..n].iter().all(|&x| x == 0.0);
+        }
+        let mut sum = [[0.0f32; MAX_BLOCK]; 2];
+        for s in STEM_OF.into_iter().chain([ROOM]) {
+            if quiet[s] {
+                continue;
             }
-            let gain = self.limiter.gain_for(sum[0], sum[1]);
-            let mut main = [0.0f32; 2];
-            let mut delayed = [[0.0f32; 2]; STEMS];
-            for (s, d) in delayed.iter_mut().enumerate() {
+            for k in 0..2 {
+                for (acc, &x) in sum[k][..n].iter_mut().zip(&self.block[s][k][..n]) {
+                    *acc += x;
+                }
+            }
+        }
+        let mut gain = [0.0f32; MAX_BLOCK];
+        for i in 0..n {
+            gain[i] = self.limiter.gain_for(sum[0][i], sum[1][i]);
+        }
+        // Each stem delayed, limited and declicked; the main mix sums them in stem order. A
+        // stem that is silent, with silence in its delay and no declick tail, is all zeros.
+        let mut main = [[0.0f32; MAX_BLOCK]; 2];
+        let mut delayed = [[[0.0f32; MAX_BLOCK]; 2]; STEMS];
+        let mut sounding = [false; STEMS];
+        for s in 0..STEMS {
+            if quiet[s] && self.delays[s].is_clear() && self.declick[s] == [0.0; 2] {
+                continue;
+            }
+            sounding[s] = true;
+            let dc = &mut self.declick[s];
+            for i in 0..n {
                 let [dl, dr] = self.delays[s].tick(self.block[s][0][i], self.block[s][1][i]);
                 // After a jump each stem's old tail fades out over ~3 ms (per stem, so the
                 // stems still sum to the main mix).
-                let dc = &mut self.declick[s];
-                *d = [dl * gain + dc[0], dr * gain + dc[1]];
+                let d = [dl * gain[i] + dc[0], dr * gain[i] + dc[1]];
                 dc[0] = flush(dc[0] * self.declick_decay);
                 dc[1] = flush(dc[1] * self.declick_decay);
-                main[0] += d[0];
-                main[1] += d[1];
+                delayed[s][0][i] = d[0];
+                delayed[s][1][i] = d[1];
+                main[0][i] += d[0];
+                main[1][i] += d[1];
             }
-            // The safety clamp (rarely engaged: the limiter's gain lags a sudden peak by a
-            // little) scales the stems too, so they always sum to the main mix.
-            let scale = |x: f32| {
-                if x.abs() > CEILING {
-                    CEILING / x.abs()
-                } else {
-                    1.0
-                }
-            };
-            let (cl, cr) = (scale(main[0]), scale(main[1]));
-            for (s, d) in delayed.iter().enumerate() {
-                let (yl, yr) = (flush(d[0] * cl), flush(d[1] * cr));
-                self.last_out[s] = [yl, yr];
-                if let Some((sl, sr)) = out.stems[s].as_mut() {
-                    sl[i] = yl;
-                    sr[i] = yr;
-                }
+        }
+        // The safety clamp (rarely engaged: the limiter's gain lags a sudden peak by a
+        // little) scales the stems too, so they always sum to the main mix.
+        let scale = |x: f32| {
+            if x.abs() > CEILING {
+                CEILING / x.abs()
+            } else {
+                1.0
             }
-            let mut l = flush((main[0] * cl).clamp(-CEILING, CEILING));
-            let mut r = flush((main[1] * cr).clamp(-CEILING, CEILING));
+        };
+        let mut clamp = [[1.0f32; MAX_BLOCK]; 2];
+        for i in 0..n {
+            clamp[0][i] = scale(main[0][i]);
+            clamp[1][i] = scale(main[1][i]);
+            let mut l = flush((main[0][i] * clamp[0][i]).clamp(-CEILING, CEILING));
+            let mut r = flush((main[1][i] * clamp[1][i]).clamp(-CEILING, CEILING));
             if !l.is_finite() {
                 l = 0.0;
             }
@@ -416,6 +450,32 @@ impl Mixer {
             self.peak[1] = self.peak[1].max(r.abs());
             out.left[i] = l;
             out.right[i] = r;
+        }
+        for s in 0..STEMS {
+            if !sounding[s] {
+                if n > 0 {
+                    self.last_out[s] = [0.0; 2];
+                }
+                if let Some((sl, sr)) = out.stems[s].as_mut() {
+                    sl[..n].fill(0.0);
+                    sr[..n].fill(0.0);
+                }
+                continue;
+            }
+            let mut last = [0.0f32; 2];
+            for k in 0..2 {
+                for i in 0..n {
+                    last[k] = flush(delayed[s][k][i] * clamp[k][i]);
+                    delayed[s][k][i] = last[k];
+                }
+            }
+            if n > 0 {
+                self.last_out[s] = last;
+            }
+            if let Some((sl, sr)) = out.stems[s].as_mut() {
+                sl[..n].copy_from_slice(&delayed[s][0][..n]);
+                sr[..n].copy_from_slice(&delayed[s][1][..n]);
+            }
         }
     }
 }

@@ -353,8 +353,8 @@ impl Ambience {
             } else {
                 self.wow_ph
             };
-            let wow = 0.5 + 0.5 * sin_turns(self.wow_ph);
             let rn = if vinyl > 0.0 {
+                let wow = 0.5 + 0.5 * sin_turns(self.wow_ph);
                 self.rng.bipolar() * vinyl * 0.35 * ns * (0.3 + 0.7 * wow)
             } else {
                 0.0

@@ -50,6 +50,12 @@ impl<M: SvfMode<f32>> Svf<M> {
 
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
+        if self.quiet >= QUIET_RUN && x.abs() < QUIET {
+            // Gated, state at zero and the input below the gate: the filter's first output
+            // from rest is no larger than its input, so ticking would gate again to exact
+            // zero and leave the state at zero. Skip the arithmetic.
+            return 0.0;
+        }
         let y = self.node.filter_mono(x);
         if x.abs() < QUIET && y.abs() < QUIET {
             self.quiet += 1;
@@ -107,6 +113,12 @@ impl DcBlock {
     }
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
+        if self.quiet >= QUIET_RUN && x.abs() < QUIET {
+            // Gated, state at zero and the input below the gate: the filter's first output
+            // from rest is no larger than its input, so ticking would gate again to exact
+            // zero and leave the state at zero. Skip the arithmetic.
+            return 0.0;
+        }
         let y = self.node.filter_mono(x);
         if x.abs() < QUIET && y.abs() < QUIET {
             self.quiet += 1;

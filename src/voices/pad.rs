@@ -297,10 +297,9 @@ impl Pad {
     /// Silent and at rest: no bank sounding or waiting and every output filter gated to zero,
     /// so a block would add exact zeros and change nothing but the level and tension glides.
     fn asleep(&self) -> bool {
-        self
-                .banks
-                .iter()
-                .all(|b| b.gain <= 0.0 && !b.has_pending && b.target <= 0.0)
+        self.banks
+            .iter()
+            .all(|b| b.gain <= 0.0 && !b.has_pending && b.target <= 0.0)
             && self.lp.iter().all(|f| f.asleep())
             && self.body.iter().flatten().all(|f| f.asleep())
             && self.dc.iter().all(|f| f.asleep())
