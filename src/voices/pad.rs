@@ -80,6 +80,11 @@ struct Player {
     stroke_scale: f32,
     /// One-pole state of the bow noise.
     hiss: f32,
+    /// Phase increment (turns per sample) now, its step per sample and where it will be at
+    /// the next control point (pitch is computed at control rate and ramped in between).
+    dt: f32,
+    dt_step: f32,
+    dt_next: f32,
 }
 
 impl Player {
@@ -93,6 +98,9 @@ impl Player {
         stroke: 0.0,
         stroke_scale: 1.0,
         hiss: 0.0,
+        dt: 0.0,
+        dt_step: 0.0,
+        dt_next: 0.0,
     };
 }
 
@@ -151,7 +159,14 @@ pub struct Pad {
     lp_at: f32,
     settle_k: f32,
     hiss_a: f32,
+    /// Samples since the last pitch control point (0..CTRL), counted on the timeline, so
+    /// the control points fall on the same samples whatever the block size.
+    clock: u32,
 }
+
+/// Pitch (detune, wander, vibrato) is computed every this many samples and ramped linearly
+/// in between: a 5-6 Hz vibrato sampled at 3 kHz is within a thousandth of a cent.
+const CTRL: u32 = 16;
 
 /// Depth of each player's slow pitch wander (cents).
 const WANDER_CENTS: f32 = 3.0;
@@ -164,6 +179,23 @@ const DETUNE: [f32; SECTION] = [-6.0, 5.0, 0.8];
 fn cents_ratio(cents: f32) -> f32 {
     let x = cents * (core::f32::consts::LN_2 / 1200.0);
     1.0 + x * (1.0 + 0.5 * x)
+}
+
+/// A player's phase increment (turns per sample) for the note `f_note` at the player's
+/// current wander and vibrato phases.
+#[inline]
+fn player_dt(
+    pl: &Player,
+    j: usize,
+    f_note: f32,
+    detune_scale: f32,
+    vib_on: f32,
+    inv_sr: f32,
+) -> f32 {
+    let cents = DETUNE[j] * detune_scale
+        + WANDER_CENTS * sin_turns(pl.wander)
+        + pl.vib_cents * vib_on * sin_turns(pl.vib);
+    (f_note * cents_ratio(cents) * inv_sr).min(0.45)
 }
 
 /// A tremolo stroke's loudness over its phase 0..1: the bite rises fast, then the bow relaxes
@@ -194,6 +226,7 @@ impl Pad {
             lp_at: -1.0,
             settle_k: 1.0 - (-1.0 / (SETTLE_S * sr)).exp(),
             hiss_a: super::common::OnePole::new(sr, 5000.0).a,
+            clock: 0,
         };
         p.reset();
         p
@@ -213,6 +246,7 @@ impl Pad {
             self.dc[k].reset();
         }
         self.lp_at = -1.0;
+        self.clock = 0;
     }
 
     /// Up to 6 notes (extra notes are ignored); crossfades from the previous chord. An empty
@@ -322,6 +356,12 @@ impl Pad {
         for i in 0..n {
             let level = self.level.tick();
             let tension = self.tension.tick();
+            let control = self.clock == 0;
+            self.clock = if self.clock + 1 == CTRL {
+                0
+            } else {
+                self.clock + 1
+            };
             if !self
                 .banks
                 .iter()
@@ -373,6 +413,11 @@ impl Pad {
                             pl.stroke_scale = self.rng.range(0.9, 1.1);
                             pl.hiss = 0.0;
                         }
+                        for (j, pl) in b.players[k].iter_mut().enumerate() {
+                            pl.dt = player_dt(pl, j, b.hz[k], detune_scale, 0.0, inv_sr);
+                            pl.dt_next = pl.dt;
+                            pl.dt_step = 0.0;
+                        }
                     }
                 }
                 if b.gain <= 0.0 {
@@ -399,12 +444,16 @@ impl Pad {
                     // Higher notes a little softer (sections balance to the bass).
                     let note_gain = 1.0 - 0.006 * (b.notes[k] as f32 - 48.0).max(0.0);
                     for (j, pl) in b.players[k].iter_mut().enumerate() {
-                        pl.wander = wrap01(pl.wander + pl.wander_rate);
-                        pl.vib = wrap01(pl.vib + pl.vib_rate);
-                        let cents = DETUNE[j] * detune_scale
-                            + WANDER_CENTS * sin_turns(pl.wander)
-                            + pl.vib_cents * vib_on * sin_turns(pl.vib);
-                        let dt = (f_note * cents_ratio(cents) * inv_sr).min(0.45);
+                        if control {
+                            // Land on the last target, aim at the next control point's pitch.
+                            pl.dt = pl.dt_next;
+                            pl.wander = wrap01(pl.wander + pl.wander_rate * CTRL as f32);
+                            pl.vib = wrap01(pl.vib + pl.vib_rate * CTRL as f32);
+                            pl.dt_next = player_dt(pl, j, f_note, detune_scale, vib_on, inv_sr);
+                            pl.dt_step = (pl.dt_next - pl.dt) * (1.0 / CTRL as f32);
+                        }
+                        let dt = pl.dt;
+                        pl.dt += pl.dt_step;
                         let saw = saw_blep(pl.ph, dt);
                         pl.ph = wrap01(pl.ph + dt);
                         // Tremolo: this player's own strokes.
