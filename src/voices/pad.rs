@@ -351,6 +351,8 @@ impl Pad {
                 self.level.tick();
                 self.tension.tick();
             }
+            // The pitch control points stay on the timeline (block-size independence).
+            self.clock = (self.clock + (n as u32 % CTRL)) % CTRL;
             return;
         }
         for i in 0..n {
@@ -552,6 +554,31 @@ mod tests {
         let a = run(&mut p);
         p.reset();
         assert_eq!(a, run(&mut p));
+    }
+
+    /// The section falls asleep between phrases; waking, it must be where it would have been
+    /// whatever the block sizes (the pitch control points are counted on the timeline).
+    #[test]
+    fn pad_block_size_independent_across_a_rest() {
+        let run = |sizes: &[usize]| {
+            let mut p = Pad::new(48000.0);
+            let at = [0, 0, 12000, 12001, 150_007];
+            let apply = |p: &mut Pad, i: usize| match i {
+                0 => p.set_level(0.8),
+                1 => p.set_chord(&[50, 53, 57, 60]),
+                2 => p.set_chord(&[]),
+                3 => p.set_level(0.0),
+                _ => {
+                    p.set_level(0.8);
+                    p.set_chord(&[55, 59, 62]);
+                }
+            };
+            play_script(&mut p, 200_000, sizes, &at, apply, |p, l, r| p.render(l, r))
+        };
+        let a = run(&[64]);
+        assert!(a[2 * 150_007..].iter().any(|&x| x != 0.0));
+        assert_eq!(a, run(&[1, 7, 33]));
+        assert_eq!(a, run(&[64, 5]));
     }
 
     #[test]
