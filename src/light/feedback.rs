@@ -18,8 +18,8 @@
 //! `POLL_S`. At the configured rate it reads the atomics, encodes with `rosc` and sends UDP
 //! datagrams, and it reports where it sends in the `Monitor` for the editor. Cue names are
 //! looked up on the sender thread from the persisted cue sheet (the audio thread publishes the
-//! cue's name hash). Nothing here reads or writes a file. Dropping the link stops and joins
-//! the thread (within `POLL_S`, or once a name lookup under way returns).
+//! cue's name hash). Nothing here reads or writes a file. Dropping the link stops, unparks and
+//! joins the thread at once (or once a name lookup under way returns).
 
 use super::cues::CueSource;
 use super::event::name_hash;
@@ -461,12 +461,13 @@ fn run(
         }
         if sink.out.is_none() {
             last = None;
-            std::thread::sleep(poll);
+            // Parked, not asleep: stopping unparks it at once (hosts reactivate often).
+            std::thread::park_timeout(poll);
             continue;
         }
         if now < next {
             // Sleep in short steps so a stop or a new configuration is seen promptly.
-            std::thread::sleep((next - now).min(poll));
+            std::thread::park_timeout((next - now).min(poll));
             continue;
         }
         next = (next + sink.period).max(now);
@@ -508,6 +509,8 @@ impl Drop for FeedbackSender {
     fn drop(&mut self) {
         self.stop.store(true, Relaxed);
         if let Some(t) = self.thread.take() {
+            // Wake it from its wait so the join takes microseconds, not up to `POLL_S`.
+            t.thread().unpark();
             let _ = t.join();
         }
         // No sender: the editor falls back to the saved settings.
