@@ -224,7 +224,9 @@ fn cymbal_bank<const N: usize>(sr: f32, spec: CymbalSpec, rng: &mut Rng) -> Mode
         let u = (i as f32 + rng.f32()) / N as f32;
         let f = lo * (hi / lo).powf(u);
         let t60 = (t60_lo + (t60_hi - t60_lo) * u) * rng.range(0.75, 1.25);
-        modes[i].set(sr, f, t60.max(0.3));
+        // (The floor only guards against a degenerate spec: the hat's closed-cymbal modes
+        // ring 70-120 ms, and an earlier 0.3 s floor left them ringing as tonal lines.)
+        modes[i].set(sr, f, t60.max(0.02));
         let oct_s = (f / strike_centre_hz).log2();
         let oct_b = (f / bell_centre_hz).log2();
         // Random signs and sizes: the strike point excites some modes more than others.
