@@ -1045,6 +1045,17 @@ mod tests {
         assert!(late < early * 0.01, "early {early} late {late}");
     }
 
+    /// The foot chick's metal is a closed pair of cymbals: it is gone in about a tenth of a
+    /// second, no lines left ringing (its modes ring 70-120 ms, not a floor of 0.3 s).
+    #[test]
+    fn hat_chick_leaves_no_ringing_lines() {
+        let sr = 48000.0;
+        let x = single(DrumHit::HatFoot, 0.8, sr, 0.5);
+        let early = rms(&x[..2400]);
+        let after = rms(&x[6000..8400]); // 125-175 ms
+        assert!(after < early * 0.002, "early {early} at 150 ms {after}");
+    }
+
     #[test]
     fn ride_rings_for_seconds() {
         let sr = 48000.0;
