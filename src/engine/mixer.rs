@@ -56,8 +56,9 @@ const SEND: [f32; CHANNELS] = [0.45, 0.8, 1.0, 1.0, 1.0, 0.3, 1.0, 0.7, 0.6];
 /// Gain staging per instrument (dB), balanced by loudness-measuring the stems of the factory
 /// scenes: the horn sits on top, bass and keys under it, the kit and strings behind (bass and
 /// keys raised 3 and 4 dB when their notes were given real damping and shorter decays, so the
-/// neutral mood stays at about -18 LUFS: tests/host/test_loudness.py).
-const STAGE_DB: [f32; CHANNELS] = [0.0, 5.0, 2.0, -5.5, 0.5, -6.0, -3.0, -6.0, -2.0];
+/// neutral mood stays at about -18 LUFS: tests/host/test_loudness.py; the bass 1.5 dB more
+/// when its pluck was narrowed, putting its energy into the harmonics that carry its growl).
+const STAGE_DB: [f32; CHANNELS] = [1.5, 5.0, 2.0, -5.5, 0.5, -6.0, -3.0, -6.0, -2.0];
 /// Tape drive per instrument: how hard peaks are rounded (0 = clean).
 const DRIVE: [f32; CHANNELS] = [0.5, 0.35, 0.3, 0.4, 0.2, 0.0, 0.15, 0.4, 0.3];
 

@@ -51,8 +51,15 @@ const T60_TONE: [f32; 2] = [0.85, 1.15];
 /// The finger's bloom: the note rises over this time, [soft, hard] seconds (10-90 % is
 /// about 0.6 of it: ~14 ms at medium velocity; a plectrum-like 5 ms reads as a click).
 const BLOOM_S: [f32; 2] = [0.032, 0.017];
-/// Width of the finger's pluck pulse, [soft, hard] seconds (wider = rounder).
-const PULSE_S: [f32; 2] = [0.0068, 0.0032];
+/// The string's upper partials (~1.5 kHz): 60 dB time at tone 0, seconds. With 0.14 s a
+/// note was its fundamental and two harmonics within a quarter second, 10-30 dB under the
+/// GM upright's 5th-12th harmonics: a sub-bass, not a string's growl.
+const UPPER_T60_S: f32 = 0.3;
+/// The pluck's brightness: the excitation lowpass corner in multiples of f0 at velocity 0.
+const EXC_CORNER: f32 = 1.8;
+/// Width of the finger's pluck pulse, [soft, hard] seconds (wider = rounder; 3.2-6.8 ms
+/// left nothing above ~400 Hz, the string's growl with it).
+const PULSE_S: [f32; 2] = [0.0045, 0.0020];
 /// Finger lifts (note_off): 60 dB time of the damped string, seconds.
 const RELEASE_T60_S: f32 = 0.085;
 /// The left hand stops a note when the next one comes: 60 dB time of the loop, seconds, and
@@ -234,7 +241,7 @@ impl StringVoice {
         let t60_f0 = lerp(T60_F0_S, pitch01) * lerp(T60_TONE, tone);
         // Decay of the upper partials (~1.5 kHz): dark = quick, bright = lingering.
         let f_hi = (1500.0f32).min(0.4 * sr).max(3.0 * f0);
-        let t60_hi = 0.14 + 0.4 * tone * tone + 0.15 * tone;
+        let t60_hi = UPPER_T60_S + 0.4 * tone * tone + 0.15 * tone;
         let (g, p) = design_loss(sr, f0, t60_f0, f_hi, t60_hi.min(t60_f0 * 0.9));
         self.loss_g = g;
         self.loss_p = p;
@@ -282,7 +289,7 @@ impl StringVoice {
         self.noise_lp
             .set_hz(sr, 500.0 + 2500.0 * vel + 1500.0 * tone);
         self.exc_lp.set(
-            self.f0 * (0.9 + 1.5 * vel * vel + 1.2 * tone) + 120.0 * vel + 150.0 * tone,
+            self.f0 * (EXC_CORNER + 1.5 * vel * vel + 1.2 * tone) + 120.0 * vel + 150.0 * tone,
             0.6,
         );
         let beta = 0.27 - 0.07 * tone + 0.015 * rng.bipolar();
@@ -1012,6 +1019,30 @@ mod tests {
         assert!(
             hard > 2.0 * mid,
             "above 2 kHz: medium {mid:.4} hard {hard:.4}"
+        );
+    }
+
+    #[test]
+    fn bass_note_has_a_strings_growl_not_a_sub() {
+        // A held note carries its upper harmonics (the string's growl) rather than being a
+        // fundamental alone: 50-300 ms after a medium pluck, the share of its power between
+        // 500 Hz and 2 kHz is above 5e-6 on every string from E1 to E3 and above 5e-5 on
+        // average (the wide 6.8 ms pluck with a 0.14 s upper decay gave 1.7e-7 on E1 and
+        // 9e-6 on average; now 1.2e-5 and 1.2e-4; smoky office's bass stem 0.5-2 kHz band
+        // -36.5 -> -25.2 dB of its energy, the General MIDI upright's -23.6 dB).
+        let shares: Vec<f64> = [28u8, 33, 40, 45, 52]
+            .iter()
+            .map(|&note| {
+                let x = pluck_alone(note, 0.6, 0.5);
+                let seg = &x[9600 + 2400..9600 + 14400];
+                power_fraction_above(seg, 48000.0, 500.0)
+                    - power_fraction_above(seg, 48000.0, 2000.0)
+            })
+            .collect();
+        let mean = shares.iter().sum::<f64>() / shares.len() as f64;
+        assert!(
+            shares.iter().all(|&m| m > 5e-6) && mean > 5e-5,
+            "0.5-2 kHz shares {shares:?}, mean {mean:.2e}"
         );
     }
 
