@@ -1,7 +1,7 @@
 //! Acoustic grand piano for comping and ballads: a modal model of hammered strings, which can
 //! also be played as an old honky-tonk upright or as a prepared piano (objects on the strings).
 //!
-//! Per voice (one key): up to 12 string partials at stretched frequencies
+//! Per voice (one key): up to 20 string partials at stretched frequencies
 //! `f_n = n f0 sqrt(1 + B n^2)` (the stiffness coefficient B grows up the keyboard), each a
 //! pair of damped phasors: the *prompt* sound (fast decay) and the *aftersound* (slow decay,
 //! a fraction of a cent away: the unison strings beating), which gives the piano's two-stage
@@ -24,7 +24,7 @@
 //! its gap. [`Piano::pluck`] excites the same modes with a fingertip at a fifth of the string.
 //!
 //! Audio thread: 12 voices plus 12 fading copies for stealing, all inline (no heap); the
-//! phasor banks are flat arrays the compiler vectorises (24 lanes for the grand, 32 or 48 for
+//! phasor banks are flat arrays the compiler vectorises (40 lanes for the grand, 24 to 64 for
 //! the other instruments). The preparation chart's modes are solved in `new`. Idle voices
 //! cost nothing.
 
@@ -37,10 +37,14 @@ use crate::dsp::Rng;
 
 const SEED: u64 = 0x5049_414E_4F00_0001;
 const VOICES: usize = 12;
-/// String partials per key (fewer where they would pass `PARTIAL_CEILING_HZ`).
-const PARTIALS: usize = 12;
+/// String partials per key of the grand (fewer where they would pass `PARTIAL_CEILING_HZ`):
+/// with 12 a middle-register chord stopped at ~3-5 kHz, a General MIDI grand reaches 7.5.
+const PARTIALS: usize = 20;
 /// Phasors per voice: a prompt and an aftersound phasor per partial.
 const LANES: usize = 2 * PARTIALS;
+/// Modes of a prepared (or plucked) key's strings, and their phasors.
+const PREP_PARTIALS: usize = 12;
+const PREP_LANES: usize = 2 * PREP_PARTIALS;
 const LOWEST_NOTE: u8 = 21;
 const HIGHEST_NOTE: u8 = 108;
 /// Keys from here up have no dampers (as on a grand: the top octave and a half).
@@ -67,7 +71,7 @@ const MAX_LANES: usize = 64;
 /// Phasors of a prepared key with a free string (the modes, the object's ring, string 1).
 const PREPARED_LANES: usize = 48;
 /// A prepared key's lanes: its modes (prompt + aftersound each) from 0, then the object's ring.
-const RING_LANE: usize = LANES;
+const RING_LANE: usize = PREP_LANES;
 /// Ring modes of an object (a bolt's first bending modes, or the nut's buzz).
 const RING_MODES: usize = 4;
 /// Then the free string (an object between strings 2 and 3 leaves string 1 to sound normally).
@@ -335,7 +339,7 @@ struct KeyPrep {
     /// The object sits between strings 2 and 3: string 1 still sounds the plain note.
     free_string: bool,
     /// The modes of the prepared strings, lowest first (ratio 0: none).
-    modes: [PrepMode; PARTIALS],
+    modes: [PrepMode; PREP_PARTIALS],
     /// This object's size against the table's (its ring modes scale by 1/size).
     size: f32,
 }
@@ -349,7 +353,7 @@ impl KeyPrep {
             hammer: 0.0,
             pluck: 0.0,
             at_object: 0.0,
-        }; PARTIALS],
+        }; PREP_PARTIALS],
         size: 1.0,
     };
 
@@ -372,7 +376,7 @@ impl KeyPrep {
     }
 }
 
-/// The lowest `PARTIALS` modes of a string of length 1 (fixed ends) carrying a point object
+/// The lowest `PREP_PARTIALS` modes of a string of length 1 (fixed ends) carrying a point object
 /// at `p` of mass ratio `mu` (object / string) and stiffness `kappa` (K L / T). With the
 /// mode shape `A1 sin(θx)` left of the object and `A2 sin(θ(1-x))` right of it
 /// (A1 = sin θ(1-p), A2 = sin θp for continuity), the force balance at the object gives
@@ -380,7 +384,7 @@ impl KeyPrep {
 /// neighbouring poles (θ = mπ/p, mπ/(1-p)), the right side rises: one root in each gap.
 /// Where two poles coincide (p a simple fraction) a mode has a node at the object and
 /// ignores it: θ is the pole itself.
-fn string_modes(p: f64, mu: f64, kappa: f64) -> [PrepMode; PARTIALS] {
+fn string_modes(p: f64, mu: f64, kappa: f64) -> [PrepMode; PREP_PARTIALS] {
     use std::f64::consts::PI;
     let g = |t: f64| {
         (t * p).cos() / (t * p).sin() + (t * (1.0 - p)).cos() / (t * (1.0 - p)).sin() - mu * t
@@ -419,11 +423,11 @@ fn string_modes(p: f64, mu: f64, kappa: f64) -> [PrepMode; PARTIALS] {
             at_object: (at * at / mass * 0.5).min(1.0) as f32,
         }
     };
-    let mut out = [PrepMode::default(); PARTIALS];
+    let mut out = [PrepMode::default(); PREP_PARTIALS];
     let (mut ma, mut mb) = (1.0f64, 1.0f64);
     let mut lo = 0.0f64;
     let mut n = 0;
-    while n < PARTIALS {
+    while n < PREP_PARTIALS {
         let (pa, pb) = (ma * PI / p, mb * PI / (1.0 - p));
         let hi = pa.min(pb);
         let coincide = (pa - pb).abs() < 1.0e-9 * hi;
@@ -445,7 +449,7 @@ fn string_modes(p: f64, mu: f64, kappa: f64) -> [PrepMode; PARTIALS] {
         }
         out[n] = mode_at(0.5 * (a + b), false);
         n += 1;
-        if coincide && n < PARTIALS {
+        if coincide && n < PREP_PARTIALS {
             out[n] = mode_at(hi, true);
             n += 1;
         }
@@ -579,6 +583,7 @@ impl Voice {
     fn render(&mut self, l: &mut [f32], r: &mut [f32], pedal: bool) {
         match (self.lanes, self.gap > 0.0) {
             (LANES, false) => self.render_lanes::<LANES, false>(l, r, pedal),
+            (PREP_LANES, false) => self.render_lanes::<PREP_LANES, false>(l, r, pedal),
             (32, false) => self.render_lanes::<32, false>(l, r, pedal),
             (32, true) => self.render_lanes::<32, true>(l, r, pedal),
             (PREPARED_LANES, false) => self.render_lanes::<PREPARED_LANES, false>(l, r, pedal),
@@ -868,7 +873,10 @@ impl Piano {
                 break;
             }
             let strike = (core::f32::consts::PI * k * STRIKE_POINT).sin().abs();
-            let felt = 1.0 / (1.0 + (f / corner) * (f / corner));
+            // The felt's roll-off above its corner: 6 dB/octave in amplitude (with the 1/k^0.8
+            // of the string, ~11 dB/octave; 12 dB/octave of felt left the grand 13-20 dB
+            // under a General MIDI grand between 2 and 8 kHz).
+            let felt = 1.0 / (1.0 + (f / corner) * (f / corner)).sqrt();
             // The bass strings' fundamental is weak on the soundboard.
             let low = if n == 0 {
                 0.55 + 0.45 * pitch01.min(0.4) / 0.4
@@ -887,8 +895,10 @@ impl Piano {
             }
             let k = (n + 1) as f32;
             let f = freqs[n];
-            // Upper partials die faster (losses grow with frequency).
-            let t_slow = t_after / (1.0 + 0.3 * (k - 1.0) + (f / 3000.0) * (f / 3000.0));
+            // Upper partials die faster (losses grow with frequency; with 0.3 per partial
+            // and a 3 kHz knee the top of a chord was gone within a few hundred ms, where a
+            // General MIDI grand keeps its 2-5 kHz for the note).
+            let t_slow = t_after / (1.0 + 0.15 * (k - 1.0) + (f / 4500.0) * (f / 4500.0));
             let t_fast = t_slow / PROMPT_RATIO;
             let a = amps[n] * loud;
             let detune =
@@ -981,8 +991,8 @@ impl Piano {
         v.has_damper = note < UNDAMPED_FROM;
         v.note = note;
         v.age = self.counter;
-        let mut amps = [0.0f32; PARTIALS];
-        let mut freqs = [0.0f32; PARTIALS];
+        let mut amps = [0.0f32; PREP_PARTIALS];
+        let mut freqs = [0.0f32; PREP_PARTIALS];
         let mut norm = 0.0f32;
         for (n, m) in modes.iter().enumerate() {
             let f = m.ratio * f0 * (1.0 + b_coef * m.ratio * m.ratio).sqrt();
@@ -994,7 +1004,7 @@ impl Piano {
             norm += amps[n] * amps[n];
         }
         let loud = level * prepared_share.sqrt() / norm.sqrt().max(1.0e-6);
-        for n in 0..PARTIALS {
+        for n in 0..PREP_PARTIALS {
             if amps[n] == 0.0 {
                 continue;
             }
@@ -1006,7 +1016,7 @@ impl Piano {
             v.set_lane(2 * n, a * (1.0 - after).sqrt(), freqs[n], t_fast, sr);
             v.set_lane(2 * n + 1, a * after.sqrt(), freqs[n] * detune, t_slow, sr);
         }
-        v.lanes = LANES;
+        v.lanes = PREP_LANES;
         if let Some(o) = spec {
             // The object's own modes, struck by the jolt of the blow (a finger: a nudge).
             let jolt = level * if hammer { 1.0 } else { 0.4 };
@@ -1323,8 +1333,8 @@ impl Piano {
 
 /// The unprepared string's modes (harmonic before the stiffness stretch): the grand's strike
 /// comb and a pluck's.
-fn plain_modes() -> [PrepMode; PARTIALS] {
-    let mut m = [PrepMode::default(); PARTIALS];
+fn plain_modes() -> [PrepMode; PREP_PARTIALS] {
+    let mut m = [PrepMode::default(); PREP_PARTIALS];
     for (n, mode) in m.iter_mut().enumerate() {
         let k = (n + 1) as f32;
         mode.ratio = k;
@@ -1482,13 +1492,15 @@ mod tests {
 
     #[test]
     fn piano_unprepared_grand_is_bit_identical_to_before_preparations() {
-        // Fingerprints taken from the grand as it was before `Preparation` existed (commit
-        // 2c1f56c); the same in debug and release builds. Any change to the grand's
-        // arithmetic, its random draws or its voice handling changes them.
+        // Fingerprints of the grand (first taken before `Preparation` existed, commit
+        // 2c1f56c; re-taken when the grand got 20 partials, a 6 dB/octave felt and slower
+        // upper partials); the same in debug and release builds. Any change to the grand's
+        // arithmetic, its random draws or its voice handling changes them: the preparations
+        // must never touch the plain grand.
         for (sr, expect) in [
-            (44100.0f32, 0xe37f_7275_54a3_489bu64),
-            (48000.0, 0x9fbd_28f6_0306_dd15),
-            (96000.0, 0xfd00_fa9b_1b8b_60db),
+            (44100.0f32, 0xa2ef_f24a_fb90_96abu64),
+            (48000.0, 0x6110_8376_6437_b30d),
+            (96000.0, 0xc33e_f9f9_754a_6c53),
         ] {
             let got = grand_fingerprint(sr);
             assert_eq!(got, expect, "grand changed at {sr} Hz: {got:#018x}");
@@ -1747,6 +1759,21 @@ mod tests {
         };
         let (soft, hard) = (bright_share(0.25), bright_share(1.0));
         assert!(hard > soft * 2.0, "hard {hard} vs soft {soft}");
+    }
+
+    #[test]
+    fn piano_chord_keeps_its_upper_partials() {
+        // A mezzo-forte middle-register voicing, 0.1-0.5 s after the strike: a share of its
+        // power above 2 kHz like a grand's (GM FluidR3's grand keeps 2-8 kHz for the note).
+        // 12 partials, a 12 dB/octave felt and quick upper partials gave 4.8e-4; now 3.9e-3.
+        let sr = 48000.0;
+        let mut p = Piano::new(sr);
+        for n in [48u8, 55, 60, 64, 67] {
+            p.note_on(n, 0.6);
+        }
+        let (l, _) = play(&mut p, 24000);
+        let top = power_fraction_above(&l[4800..4800 + 16384], sr, 2000.0);
+        assert!(top > 2.0e-3, "above 2 kHz: {top:.2e}");
     }
 
     #[test]
