@@ -457,7 +457,10 @@ impl Pad {
                         let dt = pl.dt;
                         pl.dt += pl.dt_step;
                         let saw = saw_blep(pl.ph, dt);
-                        pl.ph = wrap01(pl.ph + dt);
+                        // (dt < 0.45 and ph < 1: one conditional subtract wraps it, exactly
+                        // as `wrap01` would, without its floor.)
+                        let ph = pl.ph + dt;
+                        pl.ph = if ph >= 1.0 { ph - 1.0 } else { ph };
                         // Tremolo: this player's own strokes.
                         let mut stroke_gain = 1.0;
                         let mut stroke_bite = 0.0;
