@@ -17,39 +17,24 @@ use fundsp::prelude32::{
 const QUIET: f32 = 1.0e-12;
 const QUIET_RUN: u32 = 48;
 
-/// A fundsp Simper state-variable filter with a "quiet gate": once its input and output have
-/// both stayed below -240 dB for a few dozen samples the state is cleared, so the output falls
-/// to exactly 0.0 and the internal state can never become subnormal.
+/// The "quiet gate" both gated filters share: a mono fundsp node whose state is cleared once
+/// its input and output have both stayed below -240 dB for a few dozen samples, so the output
+/// falls to exactly 0.0 and the internal state can never become subnormal.
 #[derive(Clone)]
-pub struct Svf<M: SvfMode<f32>> {
-    node: An<FixedSvf<f32, M>>,
-    nyquist_guard: f32,
+struct Gated<X: AudioNode> {
+    node: An<X>,
     quiet: u32,
 }
 
-impl<M: SvfMode<f32>> Svf<M> {
-    fn wrap(mut node: An<FixedSvf<f32, M>>, sample_rate: f32, f: f32, q: f32) -> Self {
+impl<X: AudioNode> Gated<X> {
+    fn new(mut node: An<X>, sample_rate: f32) -> Self {
         node.set_sample_rate(sample_rate as f64);
         node.allocate();
-        let mut s = Self {
-            node,
-            nyquist_guard: 0.45 * sample_rate,
-            quiet: 0,
-        };
-        s.set(f, q);
-        s.reset();
-        s
-    }
-
-    /// Retune (centre/cutoff in Hz is clamped below Nyquist so any sample rate works).
-    #[inline]
-    pub fn set(&mut self, f: f32, q: f32) {
-        self.node
-            .set_cutoff_q(f.clamp(5.0, self.nyquist_guard), q.max(0.05));
+        Self { node, quiet: 0 }
     }
 
     #[inline]
-    pub fn tick(&mut self, x: f32) -> f32 {
+    fn tick(&mut self, x: f32) -> f32 {
         if self.quiet >= QUIET_RUN && x.abs() < QUIET {
             // Gated, state at zero and the input below the gate: the filter's first output
             // from rest is no larger than its input, so ticking would gate again to exact
@@ -70,16 +55,57 @@ impl<M: SvfMode<f32>> Svf<M> {
         y
     }
 
-    pub fn reset(&mut self) {
+    fn reset(&mut self) {
         self.node.reset();
         self.quiet = 0;
+    }
+
+    #[inline]
+    fn asleep(&self) -> bool {
+        self.quiet >= QUIET_RUN
+    }
+}
+
+/// A fundsp Simper state-variable filter behind the quiet gate ([`Gated`]).
+#[derive(Clone)]
+pub struct Svf<M: SvfMode<f32>> {
+    gate: Gated<FixedSvf<f32, M>>,
+    nyquist_guard: f32,
+}
+
+impl<M: SvfMode<f32>> Svf<M> {
+    fn wrap(node: An<FixedSvf<f32, M>>, sample_rate: f32, f: f32, q: f32) -> Self {
+        let mut s = Self {
+            gate: Gated::new(node, sample_rate),
+            nyquist_guard: 0.45 * sample_rate,
+        };
+        s.set(f, q);
+        s.reset();
+        s
+    }
+
+    /// Retune (centre/cutoff in Hz is clamped below Nyquist so any sample rate works).
+    #[inline]
+    pub fn set(&mut self, f: f32, q: f32) {
+        self.gate
+            .node
+            .set_cutoff_q(f.clamp(5.0, self.nyquist_guard), q.max(0.05));
+    }
+
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        self.gate.tick(x)
+    }
+
+    pub fn reset(&mut self) {
+        self.gate.reset();
     }
 
     /// Gated and at rest: fed zeros it returns exact zeros and stays as it is, so a caller
     /// may skip ticking it with zeros.
     #[inline]
     pub fn asleep(&self) -> bool {
-        self.quiet >= QUIET_RUN
+        self.gate.asleep()
     }
 }
 
@@ -97,50 +123,30 @@ pub fn highpass(sample_rate: f32, f: f32, q: f32) -> Highpass {
     Svf::wrap(highpass_hz(f, q), sample_rate, f, q)
 }
 
-/// fundsp's DC blocker, gated like [`Svf`].
+/// fundsp's DC blocker behind the same quiet gate as [`Svf`].
 #[derive(Clone)]
 pub struct DcBlock {
-    node: An<fundsp::prelude32::DCBlock<f32>>,
-    quiet: u32,
+    gate: Gated<fundsp::prelude32::DCBlock<f32>>,
 }
 
 impl DcBlock {
     pub fn new(sample_rate: f32, cutoff: f32) -> Self {
-        let mut node = fundsp::prelude32::dcblock_hz(cutoff);
-        node.set_sample_rate(sample_rate as f64);
-        node.allocate();
-        Self { node, quiet: 0 }
+        Self {
+            gate: Gated::new(fundsp::prelude32::dcblock_hz(cutoff), sample_rate),
+        }
     }
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
-        if self.quiet >= QUIET_RUN && x.abs() < QUIET {
-            // Gated, state at zero and the input below the gate: the filter's first output
-            // from rest is no larger than its input, so ticking would gate again to exact
-            // zero and leave the state at zero. Skip the arithmetic.
-            return 0.0;
-        }
-        let y = self.node.filter_mono(x);
-        if x.abs() < QUIET && y.abs() < QUIET {
-            self.quiet += 1;
-            if self.quiet >= QUIET_RUN {
-                self.node.reset();
-                self.quiet = QUIET_RUN;
-                return 0.0;
-            }
-        } else {
-            self.quiet = 0;
-        }
-        y
+        self.gate.tick(x)
     }
     pub fn reset(&mut self) {
-        self.node.reset();
-        self.quiet = 0;
+        self.gate.reset();
     }
 
     /// Gated and at rest (see [`Svf::asleep`]).
     #[inline]
     pub fn asleep(&self) -> bool {
-        self.quiet >= QUIET_RUN
+        self.gate.asleep()
     }
 }
 
