@@ -344,6 +344,10 @@ impl Pad {
         let n = l.len().min(r.len());
         let sr = self.sr;
         let inv_sr = 1.0 / sr;
+        // The pitch control points are counted on the timeline, asleep or not (block-size
+        // independence): this block's sample `i` is one when `(clock0 + i) % CTRL == 0`.
+        let clock0 = self.clock;
+        self.clock = (clock0 + (n as u32 % CTRL)) % CTRL;
         if self.asleep() {
             // Nothing bowed, nothing ringing: the block is exact zeros. The level and tension
             // glide on as they would have, so the next note starts from the same place.
@@ -351,19 +355,12 @@ impl Pad {
                 self.level.tick();
                 self.tension.tick();
             }
-            // The pitch control points stay on the timeline (block-size independence).
-            self.clock = (self.clock + (n as u32 % CTRL)) % CTRL;
             return;
         }
         for i in 0..n {
             let level = self.level.tick();
             let tension = self.tension.tick();
-            let control = self.clock == 0;
-            self.clock = if self.clock + 1 == CTRL {
-                0
-            } else {
-                self.clock + 1
-            };
+            let control = (clock0 + i as u32) % CTRL == 0;
             if !self
                 .banks
                 .iter()
@@ -404,7 +401,7 @@ impl Pad {
                     b.age = 0.0;
                     for k in 0..b.count {
                         b.hz[k] = midi_hz(b.notes[k] as f32);
-                        for pl in b.players[k].iter_mut() {
+                        for (j, pl) in b.players[k].iter_mut().enumerate() {
                             pl.ph = self.rng.f32();
                             pl.wander = self.rng.f32();
                             pl.wander_rate = self.rng.range(0.07, 0.23) * inv_sr;
@@ -414,8 +411,6 @@ impl Pad {
                             pl.stroke = self.rng.f32();
                             pl.stroke_scale = self.rng.range(0.9, 1.1);
                             pl.hiss = 0.0;
-                        }
-                        for (j, pl) in b.players[k].iter_mut().enumerate() {
                             pl.dt = player_dt(pl, j, b.hz[k], detune_scale, 0.0, inv_sr);
                             pl.dt_next = pl.dt;
                             pl.dt_step = 0.0;
