@@ -345,7 +345,7 @@ impl Pad {
         let sr = self.sr;
         let inv_sr = 1.0 / sr;
         // The pitch control points are counted on the timeline, asleep or not (block-size
-        // independence): this block's sample `i` is one when `(clock0 + i) % CTRL == 0`.
+        // independence): this block's sample `i` is one when `clock0 + i` is a multiple of `CTRL`.
         let clock0 = self.clock;
         self.clock = (clock0 + (n as u32 % CTRL)) % CTRL;
         if self.asleep() {
@@ -360,7 +360,7 @@ impl Pad {
         for i in 0..n {
             let level = self.level.tick();
             let tension = self.tension.tick();
-            let control = (clock0 + i as u32) % CTRL == 0;
+            let control = (clock0 + i as u32).is_multiple_of(CTRL);
             if !self
                 .banks
                 .iter()
