@@ -41,7 +41,7 @@ const CRASH_MODES: usize = 40;
 const HAT_MODES: usize = 12;
 /// The brush's wire band: a highpass and two lowpasses (the second gentle). FluidR3's brush tap
 /// puts its energy in 0.5-4 kHz and little above 8 kHz (-22 dB of its total at 8-12 kHz, ours
-/// was -14 with 1.9-6 kHz and no one-pole).
+/// was -14 with 1.9-6 kHz and no second lowpass).
 const WIRES_HP_HZ: f32 = 1300.0;
 const WIRES_LP_HZ: f32 = 4300.0;
 const WIRES_TOP_HZ: f32 = 7000.0;
@@ -53,9 +53,10 @@ const SWEEP_EASE: f32 = 0.7;
 const SWEEP_CENTRE_HZ: (f32, f32) = (1400.0, 1000.0);
 const SWEEP_TOP_HZ: f32 = 7000.0;
 const SWEEP_HEAD: f32 = 0.007;
-/// The cross-stick: the stick's click across the rim (level, and its top: two one-poles), and the
-/// rim's wood modes under it. FluidR3's cross-stick is a bright click (centroid 3.4 kHz, as
-/// much energy at 2-8 kHz as at 0.5-2 kHz); ours was a dull tock (1.6 kHz).
+/// The cross-stick: the stick's click across the rim (level, and the corner of its top: two
+/// one-poles and a lowpass, 24 dB/octave), and the rim's wood modes under it. FluidR3's
+/// cross-stick is a bright click (centroid 3.4 kHz, as much energy at 2-8 kHz as at 0.5-2 kHz);
+/// ours was a dull tock (1.6 kHz).
 const XS_CLICK: f32 = 1.9;
 const XS_CLICK_TOP_HZ: f32 = 8000.0;
 const XS_WOOD: f32 = 0.25;
@@ -342,7 +343,7 @@ pub struct Drums {
     xs_strike: f32,
     xs_click: Env,
     xs_click_hp: Highpass,
-    /// The click's top: a lowpass and a one-pole (18 dB/octave).
+    /// The click's top: two one-poles and a lowpass (24 dB/octave), all at `XS_CLICK_TOP_HZ`.
     xs_click_lp: [OnePole; 2],
     xs_click_top: Lowpass,
     // --- crash ---
@@ -800,8 +801,9 @@ impl Drums {
             let wood = self.xs[0].tick(xs_in) * 0.6
                 + self.xs[1].tick(xs_in) * 0.45
                 + self.xs[2].tick(xs_in) * 0.25;
-            let click = self.xs_click_top.tick(self.xs_click_lp[0].tick(click));
-            snare += wood * XS_WOOD + self.xs_click_lp[1].tick(click);
+            let click = self.xs_click_lp[0].tick(click);
+            let click = self.xs_click_lp[1].tick(self.xs_click_top.tick(click));
+            snare += wood * XS_WOOD + click;
 
             // ---------------- ride ----------------
             let we = self.ride_wash.tick();
