@@ -4,6 +4,7 @@
 pub mod grain;
 pub mod limiter;
 pub mod rng;
+pub mod room;
 pub mod util;
 
 pub use rng::Rng;

@@ -1,5 +1,5 @@
 //! The band's bus: per-instrument gain and gentle tape saturation, the room (fundsp's 32-line
-//! FDN reverb), DC blocking, a look-ahead peak limiter with a -1 dBFS ceiling and a declicker
+//! FDN reverb, computed a block at a time by `dsp::room`), DC blocking, a look-ahead peak limiter with a -1 dBFS ceiling and a declicker
 //! for timeline jumps. It also produces the stems: each instrument and the room return, after
 //! the same limiter gain and delay, so that the stems sum to the main mix. Analog grain
 //! (`dsp::grain`) wears every stem alike before the limiter; at grain 0 it is bypassed and the
@@ -9,10 +9,9 @@
 use super::settings::is_silent_db;
 use crate::dsp::grain::{Grain, GrainDetail};
 use crate::dsp::limiter::Limiter;
+use crate::dsp::room::Room;
 use crate::dsp::util::{db_to_gain, flush, one_pole_coef, soft_clip};
 use crate::dsp::MAX_BLOCK;
-use fundsp::audiounit::AudioUnit;
-use fundsp::prelude32::reverb_stereo;
 
 /// The limiter's look-ahead: the plugin's reported latency.
 pub const LIMITER_LOOKAHEAD_S: f32 = 0.004;
@@ -24,6 +23,10 @@ pub const CEILING: f32 = 0.891;
 pub const TRUE_PEAK_CEILING: f32 = 0.871;
 /// Anti-denormal bias fed to the reverb (-180 dBFS; the DC blocker removes it).
 const REVERB_BIAS: f32 = 1.0e-9;
+/// The room (fundsp `reverb_stereo` settings): size (m), decay to -60 dB (s), damping 0..1.
+const ROOM_SIZE_M: f64 = 10.0;
+const ROOM_TIME_S: f64 = 1.3;
+const ROOM_DAMPING: f64 = 0.6;
 
 /// Instrument channels: bass, drums, keys, lead, pad, ambience, harp, brass, percussion.
 pub const CHANNELS: usize = 9;
@@ -158,8 +161,8 @@ pub struct MixTarget<'a> {
 
 /// The mix bus.
 pub struct Mixer {
-    /// Room reverb (stereo in, stereo out).
-    reverb: Box<dyn AudioUnit>,
+    /// Room reverb (stereo in, stereo out): fundsp's `reverb_stereo`, a block at a time.
+    reverb: Room,
     /// DC blockers per stem, left and right.
     dc: [[DcBlock; 2]; STEMS],
     /// The DC blockers' pole (`DcBlock`).
@@ -204,9 +207,7 @@ impl Mixer {
     /// A mixer for `sample_rate`; allocates the reverb, limiter and delay buffers.
     pub fn new(sample_rate: f32) -> Self {
         let sr = sample_rate as f64;
-        let mut reverb: Box<dyn AudioUnit> = Box::new(reverb_stereo(10.0, 1.3, 0.6));
-        reverb.set_sample_rate(sr);
-        reverb.allocate();
+        let reverb = Room::new(sr, ROOM_SIZE_M, ROOM_TIME_S, ROOM_DAMPING);
         let dc = [[DcBlock::default(); 2]; STEMS];
         // fundsp's `dcblock_hz(8.0)` pole, computed as it does (f32: 1 - tau / sr * cutoff).
         let dc_coeff = 1.0 - core::f32::consts::TAU / sample_rate * DC_CUTOFF_HZ;
@@ -369,11 +370,15 @@ impl Mixer {
             }
         }
         for i in 0..n {
-            let (wl, wr) = self
-                .reverb
-                .filter_stereo(send[0][i] * send_gain[i], send[1][i] * send_gain[i]);
-            self.block[ROOM][0][i] = self.dc[ROOM][0].tick(wl, coeff);
-            self.block[ROOM][1][i] = self.dc[ROOM][1].tick(wr, coeff);
+            send[0][i] *= send_gain[i];
+            send[1][i] *= send_gain[i];
+        }
+        let mut wet = [[0.0f32; MAX_BLOCK]; 2];
+        let [wet_l, wet_r] = &mut wet;
+        self.reverb.process(&send[0], &send[1], wet_l, wet_r, n);
+        for i in 0..n {
+            self.block[ROOM][0][i] = self.dc[ROOM][0].tick(wet[0][i], coeff);
+            self.block[ROOM][1][i] = self.dc[ROOM][1].tick(wet[1][i], coeff);
         }
         // Stage 2: the analog grain wears every stem alike (nothing at all when bypassed).
         if !self.grain.is_bypassed() {
@@ -487,6 +492,7 @@ mod tests {
 
     #[test]
     fn the_inline_dc_blocker_is_fundsps_bit_for_bit() {
+        use fundsp::audiounit::AudioUnit;
         use fundsp::prelude32::dcblock_hz;
         for sr in [44_100.0f32, 48_000.0, 96_000.0] {
             let mut theirs: Box<dyn AudioUnit> = Box::new(dcblock_hz(DC_CUTOFF_HZ));
