@@ -1,7 +1,8 @@
 //! The band's bus: per-instrument gain and gentle tape saturation, the room (fundsp's 32-line
-//! FDN reverb, computed a block at a time by `dsp::room`), DC blocking, a look-ahead peak limiter with a -1 dBFS ceiling and a declicker
-//! for timeline jumps. It also produces the stems: each instrument and the room return, after
-//! the same limiter gain and delay, so that the stems sum to the main mix. Analog grain
+//! FDN reverb, computed a block at a time by `dsp::room`), DC blocking, a look-ahead peak
+//! limiter with a -1 dBFS ceiling and a declicker for timeline jumps. It also produces the
+//! stems: each instrument and the room return, after the same limiter gain and delay, so that
+//! the stems sum to the main mix. Analog grain
 //! (`dsp::grain`) wears every stem alike before the limiter; at grain 0 it is bypassed and the
 //! mix is bit for bit the mix without it.
 //! Audio thread; everything is allocated in `Mixer::new`.
