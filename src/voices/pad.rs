@@ -96,6 +96,13 @@ const LANES: usize = 8;
 const GROUPS: usize = (MAX_NOTES * SECTION).div_ceil(LANES);
 type Lane = [f32; LANES];
 
+/// Where note `k`'s desk `j` sits: (lane group, lane).
+#[inline]
+fn lane_of(k: usize, j: usize) -> (usize, usize) {
+    let p = k * SECTION + j;
+    (p / LANES, p % LANES)
+}
+
 /// Every player's per-sample bow state, lane by lane.
 #[derive(Clone, Copy, Debug)]
 struct Bows {
@@ -500,7 +507,7 @@ impl Pad {
             // Higher notes a little softer (sections balance to the bass).
             let note_gain = 1.0 - 0.006 * (b.notes[k] as f32 - 48.0).max(0.0);
             for (j, pl) in b.players[k].iter_mut().enumerate() {
-                let (g, l) = ((k * SECTION + j) / LANES, (k * SECTION + j) % LANES);
+                let (g, l) = lane_of(k, j);
                 w.ph[g][l] = self.rng.f32();
                 pl.wander = self.rng.f32();
                 pl.wander_rate = self.rng.range(0.07, 0.23) * inv_sr;
@@ -545,7 +552,7 @@ impl Pad {
                 let c = &ctl[at];
                 for k in 0..b.count {
                     for (j, pl) in b.players[k].iter_mut().enumerate() {
-                        let (g, l) = ((k * SECTION + j) / LANES, (k * SECTION + j) % LANES);
+                        let (g, l) = lane_of(k, j);
                         let dt = pl.dt_next;
                         pl.wander = wrap01(pl.wander + pl.wander_rate * CTRL as f32);
                         pl.vib = wrap01(pl.vib + pl.vib_rate * CTRL as f32);
