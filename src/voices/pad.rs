@@ -392,6 +392,8 @@ impl Pad {
         let mut gain = [[0.0f32; MAX_BLOCK]; BANKS];
         let mut bite = [[0.0f32; MAX_BLOCK]; BANKS];
         let mut vib_on = [[0.0f32; MAX_BLOCK]; BANKS];
+        // Where a bank's new chord starts (n: none this block), and whether its old notes
+        // sound at any sample before that.
         let mut swap_at = [n; BANKS];
         let mut heard = [false; BANKS];
         for i in 0..n {
@@ -431,7 +433,9 @@ impl Pad {
                 if b.gain <= 0.0 {
                     continue;
                 }
-                heard[bi] = true;
+                if swap_at[bi] == n {
+                    heard[bi] = true;
+                }
                 if b.age < 4.0 {
                     b.age += inv_sr;
                 }
