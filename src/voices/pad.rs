@@ -21,7 +21,7 @@
 //! allocated in `new`.
 
 use super::common::{
-    bandpass, lowpass, safety, sin_turns, wrap01, Bandpass, DcBlock, Lowpass, Smooth,
+    bandpass, lowpass, safety, saw_blep, sin_turns, wrap01, Bandpass, DcBlock, Lowpass, Smooth,
 };
 use crate::dsp::util::midi_hz;
 use crate::dsp::{Rng, MAX_BLOCK};
@@ -604,19 +604,7 @@ fn bow_lanes(
             let d = dt[l];
             dt[l] += dt_step[l];
             let t = ph[l];
-            // PolyBLEP sawtooth (`saw_blep`), both corrections computed and selected.
-            let x0 = t / d;
-            let x1 = (t - 1.0) / d;
-            let blep0 = x0 + x0 - x0 * x0 - 1.0;
-            let blep1 = x1 * x1 + x1 + x1 + 1.0;
-            let blep = if t < d {
-                blep0
-            } else if t > 1.0 - d {
-                blep1
-            } else {
-                0.0
-            };
-            let saw = 2.0 * t - 1.0 - blep;
+            let saw = saw_blep(t, d);
             let p = t + d;
             ph[l] = if p >= 1.0 { p - 1.0 } else { p };
             // Tremolo: this player's own strokes. A stroke's loudness over its phase: the
