@@ -631,6 +631,25 @@ pub(crate) mod testutil {
         above / total.max(1e-30)
     }
 
+    /// Fraction of the power between `lo` and `hi` Hz, rectangular window: for a stroke that
+    /// starts and dies away inside `x` (a Hann window would weigh its attack down to nothing).
+    pub fn band_fraction(x: &[f32], sample_rate: f32, lo: f32, hi: f32) -> f64 {
+        let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(x.len());
+        let mut input: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let mut spec = fft.make_output_vec();
+        fft.process(&mut input, &mut spec).expect("fft sizes");
+        let bin_hz = sample_rate as f64 / x.len() as f64;
+        let (mut band, mut total) = (0.0f64, 0.0f64);
+        for (k, c) in spec.iter().enumerate() {
+            let (f, p) = (k as f64 * bin_hz, c.norm_sqr());
+            total += p;
+            if f >= lo as f64 && f < hi as f64 {
+                band += p;
+            }
+        }
+        band / total.max(1e-30)
+    }
+
     /// Spectral centroid in Hz.
     pub fn centroid(x: &[f32], sample_rate: f32) -> f64 {
         let p = power_spectrum(x);
