@@ -2,9 +2,9 @@
 //!
 //! * Snare under brushes: the wire buzz is noise band-limited to ~2-7 kHz (fundsp SVFs), the
 //!   head is a circular membrane's first eight modes (188-660 Hz) excited by the soft brush
-//!   impact. A tap is a short
-//!   burst, a sweep a long swish whose band glides, and the "swirl" is continuous stirring:
-//!   band-passed noise whose level and centre follow a slow circular motion.
+//!   impact. A tap is a short burst, a sweep a long swish whose band glides, and the "swirl" is
+//!   continuous stirring: band-passed noise whose level and centre follow a slow circular
+//!   motion.
 //! * Ride: a bank of 96 inharmonic modes (330 Hz-11 kHz) with 1.5-5 s decays (about a
 //!   sampled ride's 40 dB in 2 s), struck by a stick impulse plus a broad noise "ping", and
 //!   driven by a decaying noise "wash"; a band-limited random wobble of the modes' amplitude
@@ -64,7 +64,7 @@ const XS_WOOD: f32 = 0.25;
 /// The snare's batter head: a circular membrane's first eight modes (ratio to the lowest, T60 in
 /// seconds, weight with the sign of where a brush lands on its nodal lines). FluidR3's brush tap
 /// is a cluster of head lines at 200-300 Hz with as much energy at 250-500 Hz as at 125-250;
-/// two modes (188 and 331 Hz) put 80 % of ours in one line at 188 Hz.
+/// two modes (188 and 331 Hz) left one line at 188 Hz and 11 dB less at 250-500 Hz.
 const SNARE_HEAD_HZ: f32 = 188.0;
 const SNARE_HEAD: [(f32, f32, f32); 8] = [
     (1.0, 0.15, 0.65),
@@ -886,9 +886,9 @@ impl Drums {
             let hnoise = self.hat_lp.tick(hnoise);
             let hat_wash = hn * 0.02 * self.rng.bipolar() * ns * k44;
             // The plates meet: a soft pulse with a little noise into the clap's modes.
-            let ce = self.hat_clap_env.tick();
-            let clap_in = if ce != 0.0 {
-                ce * (self.rng.bipolar() * ns * 0.025 + 0.004) * k44
+            let clap_e = self.hat_clap_env.tick();
+            let clap_in = if clap_e != 0.0 {
+                clap_e * (self.rng.bipolar() * ns * 0.025 + 0.004) * k44
             } else {
                 0.0
             };
