@@ -76,6 +76,7 @@ const SNARE_HEAD: [(f32, f32, f32); 8] = [
     (3.16, 0.12, -1.8),
     (3.50, 0.11, 1.8),
 ];
+const SNARE_HEAD_LANES: usize = SNARE_HEAD.len();
 /// The hat's plates closing: the air between them claps and the pedal thumps (modes in Hz and
 /// T60 s, weights). FluidR3's foot chick has a fifth of its energy below 500 Hz; ours had
 /// almost none (-35 dB).
@@ -233,6 +234,41 @@ impl<const N: usize> ModeBank<N> {
     }
 }
 
+/// A bank of tuned modes from a table of (Hz, T60 s, weight), all driven through the wash
+/// input with the weights as `w_wash` (a mode's output times its weight is the mode driven by
+/// its weight: the modes are linear). Lanes past the table stay silent (no input).
+fn table_bank<const N: usize>(sr: f32, table: &[(f32, f32, f32)]) -> ModeBank<N> {
+    debug_assert!(N.is_multiple_of(BANK_LANES) && table.len() <= N);
+    let (mut b1, mut b2, mut g, mut w_wash) = ([0.0; N], [0.0; N], [0.0; N], [0.0; N]);
+    for (i, &(hz, t60, w)) in table.iter().enumerate() {
+        (b1[i], b2[i], g[i]) = Mode::new(sr, hz, t60).coefs();
+        w_wash[i] = w;
+    }
+    ModeBank {
+        b1,
+        b2,
+        g,
+        y1: [0.0; N],
+        y2: [0.0; N],
+        w_strike: [0.0; N],
+        w_bell: [0.0; N],
+        w_wash,
+        quiet: 0,
+        asleep: true,
+    }
+}
+
+/// A soft pulse under envelope `e` with a little of the brush's or the plates' noise in it,
+/// for a `Mode` input (hence `k44`, see `Drums::render`); zero while `e` is.
+#[inline]
+fn soft_pulse(e: f32, rng: &mut Rng, ns: f32, k44: f32) -> f32 {
+    if e != 0.0 {
+        e * (rng.bipolar() * ns * 0.025 + 0.004) * k44
+    } else {
+        0.0
+    }
+}
+
 /// Shape of a cymbal's mode table.
 struct CymbalSpec {
     /// Lowest and highest mode (Hz).
@@ -317,7 +353,8 @@ pub struct Drums {
     // --- snare (brushes) ---
     tap_env: Env,
     tap_body: Env,
-    snare_body: [Mode; SNARE_HEAD.len()],
+    /// The head's modes (`SNARE_HEAD`).
+    snare_body: ModeBank<SNARE_HEAD_LANES>,
     wires_hp: Highpass,
     wires_lp: Lowpass,
     /// The wires' top (a second, gentler lowpass): a brush on a coated head is dull above
@@ -360,7 +397,8 @@ pub struct Drums {
     hat_lp: OnePole,
     hat_chick_bp: Bandpass,
     hat_clap_env: Env,
-    hat_clap: [Mode; HAT_CLAP.len()],
+    /// The plates' modes (`HAT_CLAP`), in one lane of four.
+    hat_clap: ModeBank<BANK_LANES>,
     // --- cross-stick ---
     xs: [Mode; 3],
     xs_strike: f32,
@@ -434,7 +472,10 @@ impl Drums {
             kick_dc: DcBlock::new(sr, 15.0),
             tap_env: Env::default(),
             tap_body: Env::default(),
-            snare_body: SNARE_HEAD.map(|(ratio, t60, _)| Mode::new(sr, SNARE_HEAD_HZ * ratio, t60)),
+            snare_body: table_bank(
+                sr,
+                &SNARE_HEAD.map(|(ratio, t60, w)| (SNARE_HEAD_HZ * ratio, t60, w)),
+            ),
             wires_hp: highpass(sr, WIRES_HP_HZ, 0.7),
             wires_lp: lowpass(sr, WIRES_LP_HZ, 0.6),
             wires_top: lowpass(sr, WIRES_TOP_HZ, 0.5),
@@ -469,7 +510,7 @@ impl Drums {
             hat_lp: OnePole::new(sr, 13000.0),
             hat_chick_bp: bandpass(sr, 950.0, 1.5),
             hat_clap_env: Env::default(),
-            hat_clap: HAT_CLAP.map(|(hz, t60, _)| Mode::new(sr, hz, t60)),
+            hat_clap: table_bank(sr, &HAT_CLAP),
             xs: [
                 Mode::new(sr, 560.0, 0.09),
                 Mode::new(sr, 910.0, 0.07),
@@ -509,9 +550,7 @@ impl Drums {
         self.kick_dc.reset();
         self.tap_env.reset();
         self.tap_body.reset();
-        for m in &mut self.snare_body {
-            m.reset();
-        }
+        self.snare_body.reset();
         self.wires_hp.reset();
         self.wires_lp.reset();
         self.wires_top.reset();
@@ -546,9 +585,7 @@ impl Drums {
         self.hat_lp.reset();
         self.hat_chick_bp.reset();
         self.hat_clap_env.reset();
-        for m in &mut self.hat_clap {
-            m.reset();
-        }
+        self.hat_clap.reset();
         for m in &mut self.xs {
             m.reset();
         }
@@ -683,12 +720,9 @@ impl Drums {
         ];
         envs.iter().all(|e| e.level == 0.0)
             && poles.iter().all(|p| p.z == 0.0)
-            && modes
-                .iter()
-                .copied()
-                .chain(&self.snare_body)
-                .chain(&self.hat_clap)
-                .all(|m| m.is_silent())
+            && modes.iter().all(|m| m.is_silent())
+            && self.snare_body.asleep
+            && self.hat_clap.asleep
             && svfs.iter().all(|&a| a)
             && self.ride.asleep
             && self.hat.asleep
@@ -752,11 +786,7 @@ impl Drums {
                 wires_in += te * self.rng.bipolar();
             }
             let tb = self.tap_body.tick();
-            let mut body_in = if tb != 0.0 {
-                tb * (self.rng.bipolar() * ns * 0.025 + 0.004) * k44
-            } else {
-                0.0
-            };
+            let mut body_in = soft_pulse(tb, &mut self.rng, ns, k44);
             // Sweep: one stroke of the brush across the head, with a start (the bristles land:
             // the swish rises over SWEEP_LAND_S), a body (the pressure eases as the hand draws
             // the circle, the band glides, the bristles' friction grainy, the head murmurs) and
@@ -809,10 +839,7 @@ impl Drums {
                     self.swirl_ph = 0.0;
                 }
             }
-            let mut body = 0.0;
-            for (m, &(_, _, w)) in self.snare_body.iter_mut().zip(SNARE_HEAD.iter()) {
-                body += w * m.tick(body_in);
-            }
+            let body = self.snare_body.tick(0.0, 0.0, body_in, &mut self.rng);
             // The wires also buzz sympathetically with the head.
             let wires = self
                 .wires_lp
@@ -887,15 +914,8 @@ impl Drums {
             let hat_wash = hn * 0.02 * self.rng.bipolar() * ns * k44;
             // The plates meet: a soft pulse with a little noise into the clap's modes.
             let clap_e = self.hat_clap_env.tick();
-            let clap_in = if clap_e != 0.0 {
-                clap_e * (self.rng.bipolar() * ns * 0.025 + 0.004) * k44
-            } else {
-                0.0
-            };
-            let mut clap = 0.0;
-            for (m, &(_, _, w)) in self.hat_clap.iter_mut().zip(HAT_CLAP.iter()) {
-                clap += w * m.tick(clap_in);
-            }
+            let clap_in = soft_pulse(clap_e, &mut self.rng, ns, k44);
+            let clap = self.hat_clap.tick(0.0, 0.0, clap_in, &mut self.rng);
             let hat = self.hat.tick(hs, 0.0, hat_wash, &mut self.rng) * 0.12
                 + hnoise
                 + chick
