@@ -123,6 +123,88 @@ pub fn highpass(sample_rate: f32, f: f32, q: f32) -> Highpass {
     Svf::wrap(highpass_hz(f, q), sample_rate, f, q)
 }
 
+/// `N` band-pass filters side by side, each on its own input: fundsp's Simper state-variable
+/// filter (`bandpass_hz`: the same coefficients and arithmetic) with each lane behind its own
+/// quiet gate as in [`Gated`], so the same samples as `N` [`Bandpass`]es, bit for bit; stored
+/// as structure of arrays, the gates as selects, so the lanes vectorise. Fixed centres; built
+/// once, run on the audio thread.
+#[derive(Clone)]
+pub struct BandpassBank<const N: usize> {
+    a1: [f32; N],
+    a2: [f32; N],
+    a3: [f32; N],
+    ic1: [f32; N],
+    ic2: [f32; N],
+    /// Each lane's quiet run (see [`Gated`]).
+    quiet: [u32; N],
+}
+
+impl<const N: usize> BandpassBank<N> {
+    /// Centres (Hz) and Qs, clamped as [`Svf::set`] clamps them.
+    pub fn new(sample_rate: f32, bands: [(f32, f32); N]) -> Self {
+        let (mut a1, mut a2, mut a3) = ([0.0; N], [0.0; N], [0.0; N]);
+        for (i, (f, q)) in bands.into_iter().enumerate() {
+            let (f, q) = (f.clamp(5.0, 0.45 * sample_rate), q.max(0.05));
+            // fundsp's `SvfCoefs::bandpass`, operation for operation (its `tan` is libm's
+            // `tanf`, which can differ from the platform's by an ulp).
+            let g = fundsp::math::tan(core::f32::consts::PI * f / sample_rate);
+            let k = 1.0 / q;
+            a1[i] = 1.0 / (1.0 + g * (g + k));
+            a2[i] = g * a1[i];
+            a3[i] = g * a2[i];
+        }
+        Self {
+            a1,
+            a2,
+            a3,
+            ic1: [0.0; N],
+            ic2: [0.0; N],
+            quiet: [0; N],
+        }
+    }
+
+    /// One sample of every lane: lane `i` filters `x[i]`.
+    #[inline]
+    pub fn tick(&mut self, x: [f32; N]) -> [f32; N] {
+        if self.asleep() && x.iter().all(|v| v.abs() < QUIET) {
+            return [0.0; N];
+        }
+        let mut y = [0.0f32; N];
+        for i in 0..N {
+            let v3 = x[i] - self.ic2[i];
+            let v1 = self.a1[i] * self.ic1[i] + self.a2[i] * v3;
+            let v2 = self.ic2[i] + self.a2[i] * self.ic1[i] + self.a3[i] * v3;
+            // The gate: a quiet input and output extend the lane's run; a run of
+            // `QUIET_RUN` zeroes it. (A gated lane fed a quiet input gives a quiet output
+            // from its zero state, so it stays gated at zero, as `Gated` skips it.)
+            let run = if x[i].abs() < QUIET && v1.abs() < QUIET {
+                self.quiet[i] + 1
+            } else {
+                0
+            };
+            let gated = run >= QUIET_RUN;
+            self.quiet[i] = run.min(QUIET_RUN);
+            self.ic1[i] = if gated { 0.0 } else { 2.0 * v1 - self.ic1[i] };
+            self.ic2[i] = if gated { 0.0 } else { 2.0 * v2 - self.ic2[i] };
+            y[i] = if gated { 0.0 } else { v1 };
+        }
+        y
+    }
+
+    /// Clears the state; like [`Svf::reset`], each gate then counts quiet samples afresh.
+    pub fn reset(&mut self) {
+        self.ic1 = [0.0; N];
+        self.ic2 = [0.0; N];
+        self.quiet = [0; N];
+    }
+
+    /// Every lane gated and at rest (see [`Svf::asleep`]).
+    #[inline]
+    pub fn asleep(&self) -> bool {
+        self.quiet.iter().all(|&q| q >= QUIET_RUN)
+    }
+}
+
 /// fundsp's DC blocker behind the same quiet gate as [`Svf`].
 #[derive(Clone)]
 pub struct DcBlock {
@@ -660,5 +742,73 @@ pub(crate) mod testutil {
             .map(|(k, v)| k as f64 * bin_hz * v)
             .sum::<f64>()
             / total.max(1e-30)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::Rng;
+
+    /// The bank is fundsp's band-pass behind the quiet gate, lane for lane: bit for bit the
+    /// samples of four `Bandpass`es on noise bursts, each lane ringing out and gating on its
+    /// own while others sound, and asleep exactly when they all are.
+    #[test]
+    fn bandpass_bank_matches_fundsp_bandpass() {
+        for (sr, bands) in [
+            (
+                48000.0,
+                [(285.0, 2.5), (455.0, 2.0), (1050.0, 1.8), (30000.0, 0.01)],
+            ),
+            (
+                48000.0,
+                [(2700.0, 1.4), (300.0, 2.5), (520.0, 2.0), (1200.0, 1.8)],
+            ),
+            (
+                44100.0,
+                [(3050.0, 1.4), (285.0, 2.5), (455.0, 2.0), (2700.0, 1.4)],
+            ),
+            (
+                96000.0,
+                [(3050.0, 1.4), (300.0, 2.5), (1050.0, 1.8), (520.0, 2.0)],
+            ),
+        ] {
+            bank_matches(sr, bands);
+        }
+    }
+
+    fn bank_matches(sr: f32, bands: [(f32, f32); 4]) {
+        let mut bank = BandpassBank::new(sr, bands);
+        let mut single = bands.map(|(f, q)| bandpass(sr, f, q));
+        let mut rng = Rng::new(7);
+        let (mut woke, mut slept) = (false, false);
+        for n in 0..96_000 {
+            // Bursts a lane at a time, then silence long enough for every lane to gate.
+            let x: [f32; 4] = core::array::from_fn(|i| {
+                if (n / 3000) % 8 == i && n % 3000 < 600 {
+                    rng.bipolar()
+                } else {
+                    0.0
+                }
+            });
+            let y = bank.tick(x);
+            for i in 0..4 {
+                let want = single[i].tick(x[i]);
+                assert_eq!(
+                    y[i].to_bits(),
+                    want.to_bits(),
+                    "{sr} Hz, lane {i}, sample {n}"
+                );
+            }
+            assert_eq!(
+                bank.asleep(),
+                single.iter().all(|f| f.asleep()),
+                "sample {n}"
+            );
+            woke |= !bank.asleep();
+            slept |= woke && bank.asleep();
+        }
+        assert!(woke && slept, "the bank rang and then went to sleep");
+        assert!(bank.asleep() && bank.tick([0.0; 4]) == [0.0; 4]);
     }
 }

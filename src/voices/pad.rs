@@ -21,7 +21,7 @@
 //! allocated in `new`.
 
 use super::common::{
-    bandpass, lowpass, safety, saw_blep, sin_turns, wrap01, Bandpass, DcBlock, Lowpass, Smooth,
+    lowpass, safety, saw_blep, sin_turns, wrap01, BandpassBank, DcBlock, Lowpass, Smooth,
 };
 use crate::dsp::util::midi_hz;
 use crate::dsp::{Rng, MAX_BLOCK};
@@ -64,6 +64,8 @@ const BODY: [[(f32, f32, f32); 4]; 2] = [
         (3050.0, 1.4, 0.14),
     ],
 ];
+/// The body's resonances as one bank's lanes, both sides.
+const BODY_LANES: usize = 8;
 
 /// A player's pitch state, kept at control rate (the bow's per-sample state is in `Bows`).
 #[derive(Clone, Copy, Debug)]
@@ -191,7 +193,10 @@ pub struct Pad {
     level: Smooth,
     tension: Smooth,
     lp: [Lowpass; 2],
-    body: [[Bandpass; 4]; 2],
+    /// The body's resonances, both sides: lanes 0-3 the left's `BODY`, 4-7 the right's.
+    body: BandpassBank<BODY_LANES>,
+    /// Each lane's gain (`BODY`'s gain over its Q).
+    body_gain: [f32; BODY_LANES],
     dc: [DcBlock; 2],
     lp_at: f32,
     settle_k: f32,
@@ -246,7 +251,11 @@ impl Pad {
             level: Smooth::new(sr, 0.4, 0.0),
             tension: Smooth::new(sr, 0.5, 0.0),
             lp: [lowpass(sr, 2200.0, 0.55), lowpass(sr, 2200.0, 0.55)],
-            body: BODY.map(|side| side.map(|(hz, q, _)| bandpass(sr, hz, q))),
+            body: BandpassBank::new(
+                sr,
+                core::array::from_fn(|i| (BODY[i / 4][i % 4].0, BODY[i / 4][i % 4].1)),
+            ),
+            body_gain: core::array::from_fn(|i| BODY[i / 4][i % 4].2 / BODY[i / 4][i % 4].1),
             dc: [DcBlock::new(sr, 12.0), DcBlock::new(sr, 12.0)],
             lp_at: -1.0,
             settle_k: 1.0 - (-1.0 / (SETTLE_S * sr)).exp(),
@@ -265,11 +274,9 @@ impl Pad {
         self.tension.set_now(0.0);
         for k in 0..2 {
             self.lp[k].reset();
-            for b in &mut self.body[k] {
-                b.reset();
-            }
             self.dc[k].reset();
         }
+        self.body.reset();
         self.lp_at = -1.0;
         self.clock = 0;
     }
@@ -341,12 +348,13 @@ impl Pad {
     /// The section's output stage, per side: the tone lowpass, the body's resonances, DC
     /// block and safety. Fed zeros once nothing is bowed, so the tails ring out the same way.
     fn finish(&mut self, input: [f32; 2]) -> [f32; 2] {
+        let x = [self.lp[0].tick(input[0]), self.lp[1].tick(input[1])];
+        let bands = self.body.tick(core::array::from_fn(|i| x[i / 4]));
         let mut out = [0.0f32; 2];
         for c in 0..2 {
-            let x = self.lp[c].tick(input[c]);
-            let mut y = x;
-            for (band, &(_, q, g)) in self.body[c].iter_mut().zip(BODY[c].iter()) {
-                y += g / q * band.tick(x);
+            let mut y = x[c];
+            for j in 0..4 {
+                y += self.body_gain[c * 4 + j] * bands[c * 4 + j];
             }
             out[c] = safety(self.dc[c].tick(y));
         }
@@ -360,7 +368,7 @@ impl Pad {
             .iter()
             .all(|b| b.gain <= 0.0 && !b.has_pending && b.target <= 0.0)
             && self.lp.iter().all(|f| f.asleep())
-            && self.body.iter().flatten().all(|f| f.asleep())
+            && self.body.asleep()
             && self.dc.iter().all(|f| f.asleep())
     }
 
