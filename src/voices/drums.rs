@@ -41,8 +41,9 @@ const CRASH_MODES: usize = 40;
 /// 4.5/6/9.5 kHz on the spectrogram).
 const HAT_MODES: usize = 12;
 /// The brush's wire band: a highpass and two lowpasses (the second gentle). FluidR3's brush tap
-/// keeps -22 dB of its total above 8 kHz (one lowpass at 6 kHz left -14, a second at 4.3 and
-/// 7 kHz -28; these corners give -23, over 30 strokes at the groove's velocities).
+/// keeps -22 dB of its total above 8 kHz. One lowpass at 6 kHz left -14 at 8-12 kHz; lowpasses
+/// at 4.3 and 7 kHz left -28 above 8 kHz, and these corners -23 (over 30 strokes at the
+/// groove's velocities).
 const WIRES_HP_HZ: f32 = 1300.0;
 const WIRES_LP_HZ: f32 = 5000.0;
 const WIRES_TOP_HZ: f32 = 9000.0;
@@ -81,13 +82,14 @@ const SNARE_HEAD: [(f32, f32, f32); 8] = [
     (3.16, 0.12, -0.49),
     (3.50, 0.11, 0.2),
 ];
+/// The head's modes as one bank's lanes.
+const SNARE_HEAD_LANES: usize = SNARE_HEAD.len();
 /// The tap's push on the head: the steady part of its soft pulse (the bristles' noise is
 /// `soft_pulse`'s). Fitted with the weights above; the steadier push makes strokes alike
 /// (each band's spread over strokes 0.5-1.7 dB, it was 2.6-3.9).
 const HEAD_PULSE: f32 = 0.0188;
 /// The plates' push on the air between them.
 const CLAP_PULSE: f32 = 0.004;
-const SNARE_HEAD_LANES: usize = SNARE_HEAD.len();
 /// The hat's plates closing: the air between them claps and the pedal thumps (modes in Hz and
 /// T60 s, weights). FluidR3's foot chick has a fifth of its energy below 500 Hz; ours had
 /// almost none (-35 dB).
