@@ -193,6 +193,29 @@ struct ModeBank<const N: usize> {
 }
 
 impl<const N: usize> ModeBank<N> {
+    /// A bank at rest from its modes' coefficients (`coefs` = per-mode `Mode::coefs`, as
+    /// b1, b2, g) and its three sets of weights.
+    fn new(
+        coefs: ([f32; N], [f32; N], [f32; N]),
+        w_strike: [f32; N],
+        w_bell: [f32; N],
+        w_wash: [f32; N],
+    ) -> Self {
+        let (b1, b2, g) = coefs;
+        ModeBank {
+            b1,
+            b2,
+            g,
+            y1: [0.0; N],
+            y2: [0.0; N],
+            w_strike,
+            w_bell,
+            w_wash,
+            quiet: 0,
+            asleep: true,
+        }
+    }
+
     /// One sample. `strike`/`bell` are impulses (non-zero on the strike sample only); each
     /// strike lands at a slightly different spot, so its per-mode weights are varied by `rng`.
     #[inline]
@@ -257,18 +280,7 @@ fn table_bank<const N: usize>(sr: f32, table: &[(f32, f32, f32)]) -> ModeBank<N>
         (b1[i], b2[i], g[i]) = Mode::new(sr, hz, t60).coefs();
         w_wash[i] = w;
     }
-    ModeBank {
-        b1,
-        b2,
-        g,
-        y1: [0.0; N],
-        y2: [0.0; N],
-        w_strike: [0.0; N],
-        w_bell: [0.0; N],
-        w_wash,
-        quiet: 0,
-        asleep: true,
-    }
+    ModeBank::new((b1, b2, g), [0.0; N], [0.0; N], w_wash)
 }
 
 /// A soft pulse under envelope `e` with a little of the brush's or the plates' noise in it,
@@ -327,23 +339,12 @@ fn cymbal_bank<const N: usize>(sr: f32, spec: CymbalSpec, rng: &mut Rng) -> Mode
         // The wash lives in the upper modes.
         w_wash[i] = (0.2 + u) * rng.range(0.5, 1.0);
     }
-    let (b1, b2, g) = (
+    let coefs = (
         modes.map(|m| m.coefs().0),
         modes.map(|m| m.coefs().1),
         modes.map(|m| m.coefs().2),
     );
-    ModeBank {
-        b1,
-        b2,
-        g,
-        y1: [0.0; N],
-        y2: [0.0; N],
-        w_strike,
-        w_bell,
-        w_wash,
-        quiet: 0,
-        asleep: true,
-    }
+    ModeBank::new(coefs, w_strike, w_bell, w_wash)
 }
 
 /// Brushed jazz kit. See the module docs.

@@ -65,7 +65,14 @@ const BODY: [[(f32, f32, f32); 4]; 2] = [
     ],
 ];
 /// The body's resonances as one bank's lanes, both sides.
-const BODY_LANES: usize = 8;
+const BODY_LANES: usize = BODY.len() * BODY_SIDE;
+/// Resonances per side: lane `i` is side `i / BODY_SIDE`'s resonance `i % BODY_SIDE`.
+const BODY_SIDE: usize = BODY[0].len();
+
+/// `BODY` seen flat, as the bank's lanes.
+const fn body_lane(i: usize) -> (f32, f32, f32) {
+    BODY[i / BODY_SIDE][i % BODY_SIDE]
+}
 
 /// A player's pitch state, kept at control rate (the bow's per-sample state is in `Bows`).
 #[derive(Clone, Copy, Debug)]
@@ -193,7 +200,7 @@ pub struct Pad {
     level: Smooth,
     tension: Smooth,
     lp: [Lowpass; 2],
-    /// The body's resonances, both sides: lanes 0-3 the left's `BODY`, 4-7 the right's.
+    /// The body's resonances, both sides, laid out as `body_lane` says.
     body: BandpassBank<BODY_LANES>,
     /// Each lane's gain (`BODY`'s gain over its Q).
     body_gain: [f32; BODY_LANES],
@@ -253,9 +260,9 @@ impl Pad {
             lp: [lowpass(sr, 2200.0, 0.55), lowpass(sr, 2200.0, 0.55)],
             body: BandpassBank::new(
                 sr,
-                core::array::from_fn(|i| (BODY[i / 4][i % 4].0, BODY[i / 4][i % 4].1)),
+                core::array::from_fn(|i| (body_lane(i).0, body_lane(i).1)),
             ),
-            body_gain: core::array::from_fn(|i| BODY[i / 4][i % 4].2 / BODY[i / 4][i % 4].1),
+            body_gain: core::array::from_fn(|i| body_lane(i).2 / body_lane(i).1),
             dc: [DcBlock::new(sr, 12.0), DcBlock::new(sr, 12.0)],
             lp_at: -1.0,
             settle_k: 1.0 - (-1.0 / (SETTLE_S * sr)).exp(),
@@ -349,12 +356,12 @@ impl Pad {
     /// block and safety. Fed zeros once nothing is bowed, so the tails ring out the same way.
     fn finish(&mut self, input: [f32; 2]) -> [f32; 2] {
         let x = [self.lp[0].tick(input[0]), self.lp[1].tick(input[1])];
-        let bands = self.body.tick(core::array::from_fn(|i| x[i / 4]));
+        let bands = self.body.tick(core::array::from_fn(|i| x[i / BODY_SIDE]));
         let mut out = [0.0f32; 2];
         for c in 0..2 {
             let mut y = x[c];
-            for j in 0..4 {
-                y += self.body_gain[c * 4 + j] * bands[c * 4 + j];
+            for j in c * BODY_SIDE..(c + 1) * BODY_SIDE {
+                y += self.body_gain[j] * bands[j];
             }
             out[c] = safety(self.dc[c].tick(y));
         }
