@@ -13,8 +13,8 @@
 //! 0.0. Real time: no heap at all, per-sample processing.
 
 use super::common::{
-    bandpass, highpass, lowpass, pan_gains, safety, saw_blep, sin_turns, wrap01, Bandpass,
-    Highpass, Lowpass, Mode, OnePole, Smooth,
+    lowpass, pan_gains, safety, saw_blep, sin_turns, wrap01, Lowpass, Mode, OnePole, Smooth,
+    SvfBank, SvfKind,
 };
 use crate::dsp::util::flush;
 use crate::dsp::Rng;
@@ -26,6 +26,44 @@ const RAIN_GAIN: f32 = 3.5;
 const RAIN_TONE_HZ: (f32, f32) = (1800.0, 14000.0);
 const TRAFFIC_GAIN: f32 = 4.5;
 const VINYL_GAIN: f32 = 2.0;
+
+/// The filters that take noise straight from the generators, as one bank's lanes (response,
+/// Hz, Q), left then right: the rain bed's top, the traffic's rumble, the tyre hiss, the
+/// vinyl's hiss.
+const FRONT: [(SvfKind, f32, f32); 8] = [
+    (SvfKind::Lowpass, 7000.0, 0.5),
+    (SvfKind::Lowpass, 6500.0, 0.5),
+    (SvfKind::Lowpass, 110.0, 0.7),
+    (SvfKind::Lowpass, 100.0, 0.7),
+    (SvfKind::Bandpass, 900.0, 0.7),
+    (SvfKind::Bandpass, 1000.0, 0.7),
+    (SvfKind::Highpass, 3500.0, 0.6),
+    (SvfKind::Highpass, 3700.0, 0.6),
+];
+/// `FRONT`'s lanes.
+const RAIN_BED_LP: usize = 0;
+const RUMBLE_LP: usize = 2;
+const TYRE_HISS_BP: usize = 4;
+const VINYL_HISS_HP: usize = 6;
+
+/// The second stage, one bank: the rain bed's bottom and the rumble's second lowpass (after
+/// `FRONT`), the droplets' highpass, the crackle's highpass and the record's rumble.
+const BACK: [(SvfKind, f32, f32); 8] = [
+    (SvfKind::Highpass, 500.0, 0.5),
+    (SvfKind::Highpass, 550.0, 0.5),
+    (SvfKind::Lowpass, 160.0, 0.5),
+    (SvfKind::Lowpass, 150.0, 0.5),
+    (SvfKind::Highpass, 900.0, 0.7),
+    (SvfKind::Highpass, 900.0, 0.7),
+    (SvfKind::Highpass, 700.0, 0.7),
+    (SvfKind::Lowpass, 35.0, 0.6),
+];
+/// `BACK`'s lanes.
+const RAIN_BED_HP: usize = 0;
+const RUMBLE_LP2: usize = 2;
+const DROP_HP: usize = 4;
+const CRACKLE_HP: usize = 6;
+const VINYL_RUMBLE_LP: usize = 7;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Drop {
@@ -44,22 +82,19 @@ pub struct Ambience {
     rain: Smooth,
     traffic: Smooth,
     vinyl: Smooth,
+    /// The generators' filters, two stages of one bank each (`FRONT`, `BACK`).
+    front: SvfBank<8>,
+    back: SvfBank<8>,
     // --- rain ---
-    rain_bed_lp: [Lowpass; 2],
     /// The light's tone on the rain (two cascaded one-poles per side).
     rain_tone: [[OnePole; 2]; 2],
     /// Key light 0..1 (`set_light`).
     light: f32,
-    rain_bed_hp: [Highpass; 2],
     drops: [Drop; DROPS],
     next_drop: usize,
     click_l: f32,
     click_r: f32,
-    drop_hp: [Highpass; 2],
     // --- traffic ---
-    rumble_lp: [Lowpass; 2],
-    rumble_lp2: [Lowpass; 2],
-    hiss_bp: [Bandpass; 2],
     swell: f32,
     swell_target: f32,
     swell_lp: OnePole,
@@ -72,13 +107,10 @@ pub struct Ambience {
     horn_lp: Lowpass,
     horn_pan: (f32, f32),
     // --- vinyl ---
-    crackle_hp: Highpass,
     crackle_lp: OnePole,
     crackle: f32,
-    hiss_hp: [Highpass; 2],
     hiss_lp: [OnePole; 2],
     wow_ph: f32,
-    vinyl_rumble_lp: Lowpass,
     /// True while anything might still be sounding.
     awake: bool,
     quiet: u32,
@@ -94,18 +126,14 @@ impl Ambience {
             rain: Smooth::new(sr, 0.5, 0.0),
             traffic: Smooth::new(sr, 0.5, 0.0),
             vinyl: Smooth::new(sr, 0.3, 0.0),
-            rain_bed_lp: [lowpass(sr, 7000.0, 0.5), lowpass(sr, 6500.0, 0.5)],
+            front: SvfBank::new(sr, FRONT),
+            back: SvfBank::new(sr, BACK),
             rain_tone: [[OnePole::new(sr, 7900.0); 2]; 2],
             light: 0.5,
-            rain_bed_hp: [highpass(sr, 500.0, 0.5), highpass(sr, 550.0, 0.5)],
             drops: [Drop::default(); DROPS],
             next_drop: 0,
             click_l: 0.0,
             click_r: 0.0,
-            drop_hp: [highpass(sr, 900.0, 0.7), highpass(sr, 900.0, 0.7)],
-            rumble_lp: [lowpass(sr, 110.0, 0.7), lowpass(sr, 100.0, 0.7)],
-            rumble_lp2: [lowpass(sr, 160.0, 0.5), lowpass(sr, 150.0, 0.5)],
-            hiss_bp: [bandpass(sr, 900.0, 0.7), bandpass(sr, 1000.0, 0.7)],
             swell: 0.5,
             swell_target: 0.5,
             swell_lp: OnePole::new(sr, 0.08),
@@ -117,13 +145,10 @@ impl Ambience {
             horn_len: 0,
             horn_lp: lowpass(sr, 900.0, 0.6),
             horn_pan: (0.7, 0.7),
-            crackle_hp: highpass(sr, 700.0, 0.7),
             crackle_lp: OnePole::new(sr, 6000.0),
             crackle: 0.0,
-            hiss_hp: [highpass(sr, 3500.0, 0.6), highpass(sr, 3700.0, 0.6)],
             hiss_lp: [OnePole::new(sr, 11000.0), OnePole::new(sr, 11000.0)],
             wow_ph: 0.0,
-            vinyl_rumble_lp: lowpass(sr, 35.0, 0.6),
             awake: false,
             quiet: 0,
         };
@@ -136,16 +161,11 @@ impl Ambience {
         self.rain.set_now(0.0);
         self.traffic.set_now(0.0);
         self.vinyl.set_now(0.0);
+        self.front.reset();
+        self.back.reset();
         for k in 0..2 {
-            self.rain_bed_lp[k].reset();
             self.rain_tone[0][k].reset();
             self.rain_tone[1][k].reset();
-            self.rain_bed_hp[k].reset();
-            self.drop_hp[k].reset();
-            self.rumble_lp[k].reset();
-            self.rumble_lp2[k].reset();
-            self.hiss_bp[k].reset();
-            self.hiss_hp[k].reset();
             self.hiss_lp[k].reset();
         }
         self.drops = [Drop::default(); DROPS];
@@ -163,11 +183,9 @@ impl Ambience {
         self.horn_t = 0;
         self.horn_len = 0;
         self.horn_lp.reset();
-        self.crackle_hp.reset();
         self.crackle_lp.reset();
         self.crackle = 0.0;
         self.wow_ph = 0.0;
-        self.vinyl_rumble_lp.reset();
         self.awake = false;
         self.quiet = 0;
     }
@@ -230,8 +248,6 @@ impl Ambience {
             } else {
                 0.0
             };
-            let mut rl = self.rain_bed_hp[0].tick(self.rain_bed_lp[0].tick(nl));
-            let mut rr = self.rain_bed_hp[1].tick(self.rain_bed_lp[1].tick(nr));
             // Droplets: Poisson arrivals, up to ~400 per second.
             let rate = 400.0 * rain * rain;
             if rate > 0.0 && self.rng.chance(rate / sr) {
@@ -263,12 +279,6 @@ impl Ambience {
                     dr += y * d.gr;
                 }
             }
-            rl += self.drop_hp[0].tick(dl) * RAIN_GAIN;
-            rr += self.drop_hp[1].tick(dr) * RAIN_GAIN;
-            // The light's tone on the rain: two one-poles (12 dB/octave), darker when dark.
-            let (tl, tr) = (self.rain_tone[0][0].tick(rl), self.rain_tone[0][1].tick(rr));
-            ol += self.rain_tone[1][0].tick(tl);
-            or += self.rain_tone[1][1].tick(tr);
 
             // ---------------- traffic ----------------
             // Swells: a new random target every 2-6 s, smoothed (cars passing far away).
@@ -290,17 +300,13 @@ impl Ambience {
             }
             self.swell = self.swell_lp.tick(self.swell_target);
             let rum = traffic * (0.4 + 0.6 * self.swell) * 0.55 * ns;
-            let (rl, rr) = if rum > 0.0 {
+            let (tnl, tnr) = if rum > 0.0 {
                 (self.rng.bipolar() * rum, self.rng.bipolar() * rum)
             } else {
                 (0.0, 0.0)
             };
-            let tl = self.rumble_lp2[0].tick(self.rumble_lp[0].tick(rl));
-            let tr = self.rumble_lp2[1].tick(self.rumble_lp[1].tick(rr));
             // Tyre hiss rises with the swell.
             let hs = self.swell * self.swell * 0.04;
-            let hl = self.hiss_bp[0].tick(rl * hs);
-            let hr = self.hiss_bp[1].tick(rr * hs);
             let mut horn = 0.0;
             if self.horn_len > 0 {
                 let t = self.horn_t as f32 / self.horn_len as f32;
@@ -318,9 +324,6 @@ impl Ambience {
                     self.horn_env = 0.0;
                 }
             }
-            let horn = self.horn_lp.tick(horn);
-            ol += (tl + hl) * TRAFFIC_GAIN + horn * self.horn_pan.0;
-            or += (tr + hr) * TRAFFIC_GAIN + horn * self.horn_pan.1;
 
             // ---------------- vinyl ----------------
             let mut cr = 0.0;
@@ -338,15 +341,12 @@ impl Ambience {
                 cr = self.crackle;
                 self.crackle = flush(self.crackle * -0.35);
             }
-            let cr = self.crackle_hp.tick(self.crackle_lp.tick(cr));
             let hiss = vinyl * 0.006 * ns;
             let (vl, vr) = if hiss > 0.0 {
                 (self.rng.bipolar() * hiss, self.rng.bipolar() * hiss)
             } else {
                 (0.0, 0.0)
             };
-            let hl = self.hiss_lp[0].tick(self.hiss_hp[0].tick(vl));
-            let hr = self.hiss_lp[1].tick(self.hiss_hp[1].tick(vr));
             // Faint rumble with the once-per-turn wow of a 33 1/3 record (0.55 Hz).
             self.wow_ph = if vinyl > 0.0 {
                 wrap01(self.wow_ph + 0.55 / sr)
@@ -359,7 +359,41 @@ impl Ambience {
             } else {
                 0.0
             };
-            let rumble = self.vinyl_rumble_lp.tick(rn);
+
+            // ---------------- the filters, both stages, every lane at once ----------------
+            let front = self
+                .front
+                .tick([nl, nr, tnl, tnr, tnl * hs, tnr * hs, vl, vr]);
+            let crackle = self.crackle_lp.tick(cr);
+            let back = self.back.tick([
+                front[RAIN_BED_LP],
+                front[RAIN_BED_LP + 1],
+                front[RUMBLE_LP],
+                front[RUMBLE_LP + 1],
+                dl,
+                dr,
+                crackle,
+                rn,
+            ]);
+
+            // Rain: the bed and the droplets, then the light's tone on it: two one-poles
+            // (12 dB/octave), darker when dark.
+            let rl = back[RAIN_BED_HP] + back[DROP_HP] * RAIN_GAIN;
+            let rr = back[RAIN_BED_HP + 1] + back[DROP_HP + 1] * RAIN_GAIN;
+            let (tl, tr) = (self.rain_tone[0][0].tick(rl), self.rain_tone[0][1].tick(rr));
+            ol += self.rain_tone[1][0].tick(tl);
+            or += self.rain_tone[1][1].tick(tr);
+            // Traffic: the rumble, the tyre hiss and the far horn.
+            let horn = self.horn_lp.tick(horn);
+            let (tl, tr) = (back[RUMBLE_LP2], back[RUMBLE_LP2 + 1]);
+            let (hl, hr) = (front[TYRE_HISS_BP], front[TYRE_HISS_BP + 1]);
+            ol += (tl + hl) * TRAFFIC_GAIN + horn * self.horn_pan.0;
+            or += (tr + hr) * TRAFFIC_GAIN + horn * self.horn_pan.1;
+            // Vinyl: crackle, hiss and the record's rumble.
+            let cr = back[CRACKLE_HP];
+            let hl = self.hiss_lp[0].tick(front[VINYL_HISS_HP]);
+            let hr = self.hiss_lp[1].tick(front[VINYL_HISS_HP + 1]);
+            let rumble = back[VINYL_RUMBLE_LP];
             ol += (cr + hl + rumble) * VINYL_GAIN;
             or += (cr * 0.9 + hr + rumble) * VINYL_GAIN;
 

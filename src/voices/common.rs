@@ -123,44 +123,73 @@ pub fn highpass(sample_rate: f32, f: f32, q: f32) -> Highpass {
     Svf::wrap(highpass_hz(f, q), sample_rate, f, q)
 }
 
-/// `N` band-pass filters side by side, each on its own input: fundsp's Simper state-variable
-/// filter (`bandpass_hz`: the same coefficients and arithmetic) with each lane behind its own
-/// quiet gate as in [`Gated`], so the same samples as `N` [`Bandpass`]es, bit for bit; stored
-/// as structure of arrays, the gates as selects, so the lanes vectorise. Fixed centres; built
-/// once, run on the audio thread.
+/// Which of fundsp's Simper responses a lane of an [`SvfBank`] takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SvfKind {
+    /// `lowpass_hz`, as [`Lowpass`].
+    Lowpass,
+    /// `bandpass_hz`, as [`Bandpass`].
+    Bandpass,
+    /// `highpass_hz`, as [`Highpass`].
+    Highpass,
+}
+
+/// `N` state-variable filters side by side, each on its own input: fundsp's Simper filter
+/// (`lowpass_hz`, `bandpass_hz`, `highpass_hz`: the same coefficients and arithmetic, the
+/// output mixed from the same three taps) with each lane behind its own quiet gate as in
+/// [`Gated`], so the same samples as `N` [`Svf`]s, bit for bit; stored as structure of
+/// arrays, the gates as selects, so the lanes vectorise. Fixed tunings; built once, run on
+/// the audio thread.
 #[derive(Clone)]
-pub struct BandpassBank<const N: usize> {
+pub struct SvfBank<const N: usize> {
     a1: [f32; N],
     a2: [f32; N],
     a3: [f32; N],
+    /// The output taps: input, band and low (fundsp's `m0`, `m1`, `m2`).
+    m0: [f32; N],
+    m1: [f32; N],
+    m2: [f32; N],
     ic1: [f32; N],
     ic2: [f32; N],
     /// Each lane's quiet run (see [`Gated`]).
     quiet: [u32; N],
 }
 
-impl<const N: usize> BandpassBank<N> {
-    /// Centres (Hz) and Qs, clamped as [`Svf::set`] clamps them.
-    pub fn new(sample_rate: f32, bands: [(f32, f32); N]) -> Self {
-        let (mut a1, mut a2, mut a3) = ([0.0; N], [0.0; N], [0.0; N]);
-        for (i, (f, q)) in bands.into_iter().enumerate() {
-            let (f, q) = (f.clamp(5.0, 0.45 * sample_rate), q.max(0.05));
-            // fundsp's `SvfCoefs::bandpass`, operation for operation (its `tan` is libm's
-            // `tanf`, which can differ from the platform's by an ulp).
-            let g = fundsp::math::tan(core::f32::consts::PI * f / sample_rate);
-            let k = 1.0 / q;
-            a1[i] = 1.0 / (1.0 + g * (g + k));
-            a2[i] = g * a1[i];
-            a3[i] = g * a2[i];
-        }
-        Self {
-            a1,
-            a2,
-            a3,
+impl<const N: usize> SvfBank<N> {
+    /// Each lane's response, centre or cutoff (Hz) and Q, clamped as [`Svf::set`] clamps them.
+    pub fn new(sample_rate: f32, lanes: [(SvfKind, f32, f32); N]) -> Self {
+        let mut b = Self {
+            a1: [0.0; N],
+            a2: [0.0; N],
+            a3: [0.0; N],
+            m0: [0.0; N],
+            m1: [0.0; N],
+            m2: [0.0; N],
             ic1: [0.0; N],
             ic2: [0.0; N],
             quiet: [0; N],
+        };
+        for (i, (kind, f, q)) in lanes.into_iter().enumerate() {
+            let (f, q) = (f.clamp(5.0, 0.45 * sample_rate), q.max(0.05));
+            // fundsp's `SvfCoefs::lowpass` / `bandpass` / `highpass`, operation for operation
+            // (its `tan` is libm's `tanf`, which can differ from the platform's by an ulp).
+            let g = fundsp::math::tan(core::f32::consts::PI * f / sample_rate);
+            let k = 1.0 / q;
+            b.a1[i] = 1.0 / (1.0 + g * (g + k));
+            b.a2[i] = g * b.a1[i];
+            b.a3[i] = g * b.a2[i];
+            (b.m0[i], b.m1[i], b.m2[i]) = match kind {
+                SvfKind::Lowpass => (0.0, 0.0, 1.0),
+                SvfKind::Bandpass => (0.0, 1.0, 0.0),
+                SvfKind::Highpass => (1.0, -k, -1.0),
+            };
         }
+        b
+    }
+
+    /// Band-passes only: centres (Hz) and Qs.
+    pub fn bandpass(sample_rate: f32, bands: [(f32, f32); N]) -> Self {
+        Self::new(sample_rate, bands.map(|(f, q)| (SvfKind::Bandpass, f, q)))
     }
 
     /// One sample of every lane: lane `i` filters `x[i]`.
@@ -174,19 +203,21 @@ impl<const N: usize> BandpassBank<N> {
             let v3 = x[i] - self.ic2[i];
             let v1 = self.a1[i] * self.ic1[i] + self.a2[i] * v3;
             let v2 = self.ic2[i] + self.a2[i] * self.ic1[i] + self.a3[i] * v3;
+            let out = self.m0[i] * x[i] + self.m1[i] * v1 + self.m2[i] * v2;
             // The gate: a quiet input and output extend the lane's run; a run of
             // `QUIET_RUN` zeroes it. (A gated lane fed a quiet input gives a quiet output
-            // from its zero state, so it stays gated at zero, as `Gated` skips it.)
-            let run = if x[i].abs() < QUIET && v1.abs() < QUIET {
-                self.quiet[i] + 1
-            } else {
-                0
-            };
-            let gated = run >= QUIET_RUN;
+            // from its zero state, every response's gain from rest being below 1, so it
+            // stays gated at zero, as `Gated` skips it.) All in integer arithmetic and bit
+            // masks, no branch and no select, so the lanes stay in vector registers; a
+            // masked-out value is +0.0, as the gate's zero is.
+            let quiet = ((x[i].abs() < QUIET) & (out.abs() < QUIET)) as u32;
+            let run = (self.quiet[i] + 1) * quiet;
+            let keep = ((run >= QUIET_RUN) as u32).wrapping_sub(1);
+            let masked = |v: f32| f32::from_bits(v.to_bits() & keep);
             self.quiet[i] = run.min(QUIET_RUN);
-            self.ic1[i] = if gated { 0.0 } else { 2.0 * v1 - self.ic1[i] };
-            self.ic2[i] = if gated { 0.0 } else { 2.0 * v2 - self.ic2[i] };
-            y[i] = if gated { 0.0 } else { v1 };
+            self.ic1[i] = masked(2.0 * v1 - self.ic1[i]);
+            self.ic2[i] = masked(2.0 * v2 - self.ic2[i]);
+            y[i] = masked(out);
         }
         y
     }
@@ -750,36 +781,84 @@ mod tests {
     use super::*;
     use crate::dsp::Rng;
 
-    /// The bank is fundsp's band-pass behind the quiet gate, lane for lane: bit for bit the
-    /// samples of four `Bandpass`es on noise bursts, each lane ringing out and gating on its
-    /// own while others sound, and asleep exactly when they all are.
+    /// The bank is fundsp's filters behind the quiet gate, lane for lane: bit for bit the
+    /// samples of four `Svf`s of every response on noise bursts, each lane ringing out and
+    /// gating on its own while others sound, and asleep exactly when they all are.
     #[test]
-    fn bandpass_bank_matches_fundsp_bandpass() {
-        for (sr, bands) in [
+    fn svf_bank_matches_fundsp_svfs() {
+        use SvfKind::*;
+        for (sr, lanes) in [
             (
                 48000.0,
-                [(285.0, 2.5), (455.0, 2.0), (1050.0, 1.8), (30000.0, 0.01)],
+                [
+                    (Bandpass, 285.0, 2.5),
+                    (Lowpass, 455.0, 2.0),
+                    (Highpass, 1050.0, 1.8),
+                    (Bandpass, 30000.0, 0.01),
+                ],
             ),
             (
                 48000.0,
-                [(2700.0, 1.4), (300.0, 2.5), (520.0, 2.0), (1200.0, 1.8)],
+                [
+                    (Highpass, 2700.0, 0.5),
+                    (Bandpass, 300.0, 2.5),
+                    (Lowpass, 7000.0, 0.5),
+                    (Lowpass, 35.0, 0.6),
+                ],
             ),
             (
                 44100.0,
-                [(3050.0, 1.4), (285.0, 2.5), (455.0, 2.0), (2700.0, 1.4)],
+                [
+                    (Lowpass, 3050.0, 1.4),
+                    (Highpass, 285.0, 0.7),
+                    (Bandpass, 455.0, 2.0),
+                    (Highpass, 30000.0, 0.01),
+                ],
             ),
             (
                 96000.0,
-                [(3050.0, 1.4), (300.0, 2.5), (1050.0, 1.8), (520.0, 2.0)],
+                [
+                    (Bandpass, 3050.0, 1.4),
+                    (Highpass, 300.0, 2.5),
+                    (Lowpass, 1050.0, 1.8),
+                    (Bandpass, 520.0, 2.0),
+                ],
             ),
         ] {
-            bank_matches(sr, bands);
+            bank_matches(sr, lanes);
         }
     }
 
-    fn bank_matches(sr: f32, bands: [(f32, f32); 4]) {
-        let mut bank = BandpassBank::new(sr, bands);
-        let mut single = bands.map(|(f, q)| bandpass(sr, f, q));
+    /// A lane's twin: the gated fundsp filter of the lane's response.
+    enum One {
+        L(Lowpass),
+        B(Bandpass),
+        H(Highpass),
+    }
+    impl One {
+        fn tick(&mut self, x: f32) -> f32 {
+            match self {
+                One::L(f) => f.tick(x),
+                One::B(f) => f.tick(x),
+                One::H(f) => f.tick(x),
+            }
+        }
+        fn asleep(&self) -> bool {
+            match self {
+                One::L(f) => f.asleep(),
+                One::B(f) => f.asleep(),
+                One::H(f) => f.asleep(),
+            }
+        }
+    }
+
+    fn bank_matches(sr: f32, lanes: [(SvfKind, f32, f32); 4]) {
+        let mut bank = SvfBank::new(sr, lanes);
+        let mut single = lanes.map(|(kind, f, q)| match kind {
+            SvfKind::Lowpass => One::L(lowpass(sr, f, q)),
+            SvfKind::Bandpass => One::B(bandpass(sr, f, q)),
+            SvfKind::Highpass => One::H(highpass(sr, f, q)),
+        });
         let mut rng = Rng::new(7);
         let (mut woke, mut slept) = (false, false);
         for n in 0..96_000 {

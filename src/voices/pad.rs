@@ -21,7 +21,7 @@
 //! allocated in `new`.
 
 use super::common::{
-    lowpass, safety, saw_blep, sin_turns, wrap01, BandpassBank, DcBlock, Lowpass, Smooth,
+    lowpass, safety, saw_blep, sin_turns, wrap01, DcBlock, Lowpass, Smooth, SvfBank,
 };
 use crate::dsp::util::midi_hz;
 use crate::dsp::{Rng, MAX_BLOCK};
@@ -201,7 +201,7 @@ pub struct Pad {
     tension: Smooth,
     lp: [Lowpass; 2],
     /// The body's resonances, both sides, laid out as `body_lane` says.
-    body: BandpassBank<BODY_LANES>,
+    body: SvfBank<BODY_LANES>,
     /// Each lane's gain (`BODY`'s gain over its Q).
     body_gain: [f32; BODY_LANES],
     dc: [DcBlock; 2],
@@ -258,7 +258,7 @@ impl Pad {
             level: Smooth::new(sr, 0.4, 0.0),
             tension: Smooth::new(sr, 0.5, 0.0),
             lp: [lowpass(sr, 2200.0, 0.55), lowpass(sr, 2200.0, 0.55)],
-            body: BandpassBank::new(
+            body: SvfBank::bandpass(
                 sr,
                 core::array::from_fn(|i| (body_lane(i).0, body_lane(i).1)),
             ),
