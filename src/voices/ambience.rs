@@ -21,6 +21,8 @@ use crate::dsp::Rng;
 
 const SEED: u64 = 0xA3B1_0006;
 const DROPS: usize = 24;
+// (`Ambience::ringing` holds a bit per drop.)
+const _: () = assert!(DROPS <= 32);
 const RAIN_GAIN: f32 = 3.5;
 /// The rain's tone cutoff in darkness and in full light, Hz (see `Ambience::set_light`).
 const RAIN_TONE_HZ: (f32, f32) = (1800.0, 14000.0);
@@ -92,6 +94,8 @@ pub struct Ambience {
     light: f32,
     drops: [Drop; DROPS],
     next_drop: usize,
+    /// Bit `k` set while drop `k` is struck or ringing (a silent drop is not ticked).
+    ringing: u32,
     click_l: f32,
     click_r: f32,
     // --- traffic ---
@@ -132,6 +136,7 @@ impl Ambience {
             light: 0.5,
             drops: [Drop::default(); DROPS],
             next_drop: 0,
+            ringing: 0,
             click_l: 0.0,
             click_r: 0.0,
             swell: 0.5,
@@ -170,6 +175,7 @@ impl Ambience {
         }
         self.drops = [Drop::default(); DROPS];
         self.next_drop = 0;
+        self.ringing = 0;
         self.click_l = 0.0;
         self.click_r = 0.0;
         self.swell = 0.5;
@@ -252,6 +258,7 @@ impl Ambience {
             let rate = 400.0 * rain * rain;
             if rate > 0.0 && self.rng.chance(rate / sr) {
                 let d = &mut self.drops[self.next_drop];
+                self.ringing |= 1 << self.next_drop;
                 self.next_drop = (self.next_drop + 1) % DROPS;
                 // Droplets ring lower in the dark (heard through the window, not under it).
                 let top = 2500.0 + 4500.0 * self.light;
@@ -271,12 +278,18 @@ impl Ambience {
             let (mut dl, mut dr) = (self.click_l, self.click_r);
             self.click_l = 0.0;
             self.click_r = 0.0;
-            for d in self.drops.iter_mut() {
-                if d.input != 0.0 || !d.mode.is_silent() {
-                    let y = d.mode.tick(d.input);
-                    d.input = 0.0;
-                    dl += y * d.gl;
-                    dr += y * d.gr;
+            // The ringing drops, in order; one that has rung out to exact silence drops out.
+            let mut ringing = self.ringing;
+            while ringing != 0 {
+                let k = ringing.trailing_zeros() as usize;
+                ringing &= ringing - 1;
+                let d = &mut self.drops[k];
+                let y = d.mode.tick(d.input);
+                d.input = 0.0;
+                dl += y * d.gl;
+                dr += y * d.gr;
+                if d.mode.is_silent() {
+                    self.ringing &= !(1 << k);
                 }
             }
 
