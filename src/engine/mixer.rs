@@ -132,20 +132,39 @@ impl StemDelay {
     fn is_clear(&self) -> bool {
         self.zeros >= self.line.len()
     }
-    #[inline]
-    fn tick(&mut self, l: f32, r: f32) -> [f32; 2] {
-        let out = self.line[self.pos];
-        self.line[self.pos] = [l, r];
-        self.pos += 1;
-        if self.pos == self.line.len() {
-            self.pos = 0;
+    /// Delays `n` frames of `input` (left, right) into `out`: each output frame is the one
+    /// written the line's length before it, a run of the line at a time.
+    fn process(
+        &mut self,
+        input: [&[f32; MAX_BLOCK]; 2],
+        out: &mut [[f32; MAX_BLOCK]; 2],
+        n: usize,
+    ) {
+        let len = self.line.len();
+        let mut i = 0;
+        while i < n {
+            let run = (n - i).min(len - self.pos);
+            let seg = &mut self.line[self.pos..self.pos + run];
+            for (j, frame) in seg.iter_mut().enumerate() {
+                out[0][i + j] = frame[0];
+                out[1][i + j] = frame[1];
+                *frame = [input[0][i + j], input[1][i + j]];
+            }
+            i += run;
+            self.pos += run;
+            if self.pos == len {
+                self.pos = 0;
+            }
         }
-        if l == 0.0 && r == 0.0 {
-            self.zeros = self.zeros.saturating_add(1);
+        let trailing = (0..n)
+            .rev()
+            .take_while(|&i| input[0][i] == 0.0 && input[1][i] == 0.0)
+            .count();
+        self.zeros = if trailing == n {
+            self.zeros.saturating_add(n)
         } else {
-            self.zeros = 0;
-        }
-        out
+            trailing
+        };
     }
 }
 
@@ -418,12 +437,25 @@ impl Mixer {
                 continue;
             }
             sounding[s] = true;
+            let mut line = [[0.0f32; MAX_BLOCK]; 2];
+            let [bl, br] = &self.block[s];
+            self.delays[s].process([bl, br], &mut line, n);
             let dc = &mut self.declick[s];
+            if *dc == [0.0; 2] {
+                // No tail to fade (the usual case): the zeros still added, as below.
+                for i in 0..n {
+                    let d = [line[0][i] * gain[i] + dc[0], line[1][i] * gain[i] + dc[1]];
+                    delayed[s][0][i] = d[0];
+                    delayed[s][1][i] = d[1];
+                    main[0][i] += d[0];
+                    main[1][i] += d[1];
+                }
+                continue;
+            }
             for i in 0..n {
-                let [dl, dr] = self.delays[s].tick(self.block[s][0][i], self.block[s][1][i]);
                 // After a jump each stem's old tail fades out over ~3 ms (per stem, so the
                 // stems still sum to the main mix).
-                let d = [dl * gain[i] + dc[0], dr * gain[i] + dc[1]];
+                let d = [line[0][i] * gain[i] + dc[0], line[1][i] * gain[i] + dc[1]];
                 dc[0] = flush(dc[0] * self.declick_decay);
                 dc[1] = flush(dc[1] * self.declick_decay);
                 delayed[s][0][i] = d[0];
