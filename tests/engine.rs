@@ -2,7 +2,7 @@
 //! signal hygiene (finite, no subnormals, no DC, peak below 0 dBFS), the mood moving the
 //! music, and following a host transport through jumps and loops.
 
-use mood_noir::engine::{Engine, HostTransport, Quantize, Settings, TempoMode};
+use mood_noir::engine::{Engine, HostTransport, Quantize, Settings, StemOutputs, TempoMode};
 use mood_noir::mood::Mood;
 
 const SR: f32 = 48_000.0;
@@ -73,6 +73,61 @@ fn output_does_not_depend_on_block_sizes() {
     let first_diff = a.0.iter().zip(&b.0).position(|(x, y)| x != y);
     assert_eq!(first_diff, None, "left channels differ");
     assert!(a.1 == b.1, "right channels differ");
+}
+
+/// A part whose level is off is not played (issue 13: cost follows what plays), and nothing
+/// a listener can hear changes: muting the drums at 10 s and bringing them back at 15 s gives
+/// the same samples whatever the block sizes; their stem is exact silence once the level has
+/// glided out, and they play again once it is back.
+#[test]
+fn a_muted_part_rests_and_comes_back() {
+    let s = settings(Mood {
+        valence: -0.2,
+        arousal: 0.7,
+        tension: 0.5,
+    });
+    let mut muted = s;
+    muted.levels.drums_db = -80.0;
+    let plan = [(10 * SR as usize, muted), (15 * SR as usize, s)];
+    let total = 20 * SR as usize;
+    let run = |blocks: &[usize]| {
+        let mut e = Engine::new(SR, s);
+        let (mut l, mut r) = (vec![0.0; total], vec![0.0; total]);
+        let (mut dl, mut dr) = (vec![0.0; total], vec![0.0; total]);
+        let (mut i, mut k) = (0, 0);
+        while i < total {
+            if let Some((_, p)) = plan.iter().find(|(at, _)| *at == i) {
+                e.set_settings(p);
+            }
+            let cut = plan.iter().map(|(at, _)| *at).find(|&at| at > i);
+            let n = blocks[k % blocks.len()].min(cut.unwrap_or(total) - i);
+            let mut stems: StemOutputs = Default::default();
+            stems[1] = Some((&mut dl[i..i + n], &mut dr[i..i + n]));
+            e.process_stems(
+                &HostTransport::default(),
+                &mut l[i..i + n],
+                &mut r[i..i + n],
+                &mut stems,
+            );
+            i += n;
+            k += 1;
+        }
+        (l, r, dl)
+    };
+    let a = run(&[4096]);
+    let b = run(&[64, 1, 33, 480, 7, 1024]);
+    assert!(
+        a.0 == b.0 && a.1 == b.1,
+        "the mix depends on the block sizes"
+    );
+    assert!(a.2 == b.2, "the drums' stem depends on the block sizes");
+    let span = |from: f32, to: f32| rms(&a.2[(from * SR) as usize..(to * SR) as usize]);
+    assert!(span(4.0, 10.0) > 1e-3, "the drums play before the mute");
+    assert_eq!(span(11.0, 15.0), 0.0, "a muted part is exact silence");
+    assert!(
+        span(16.0, 20.0) > 1e-3,
+        "the drums play again after the mute"
+    );
 }
 
 #[test]

@@ -305,6 +305,14 @@ impl Mixer {
         };
     }
 
+    /// Which instrument channels can be heard: false for one whose gain, or the master, has
+    /// glided all the way to its target of exactly zero (its input is then scaled by zero:
+    /// the mix is the same whatever it plays, so it need not be played).
+    pub fn heard(&self) -> [bool; CHANNELS] {
+        let master_off = self.master == 0.0 && self.master_target == 0.0;
+        core::array::from_fn(|c| !(master_off || self.gain[c] == 0.0 && self.gain_target[c] == 0.0))
+    }
+
     /// Scales the room's send for the score style (1 = as the Reverb setting says); glides.
     pub fn set_room(&mut self, scale: f32) {
         let scale = if scale.is_finite() {

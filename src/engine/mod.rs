@@ -212,6 +212,9 @@ pub struct Engine {
     mixer: Mixer,
     /// Scratch buffers: (left, right) per instrument.
     scratch: [[[f32; MAX_BLOCK]; 2]; CHANNELS],
+    /// Parts not being played because their level is off (`Mixer::heard`); each is reset
+    /// when it is heard again.
+    parked: [bool; CHANNELS],
     /// Beat position at the start of the current control tick.
     tick_beat: f64,
     /// Samples rendered since the start of the current control tick.
@@ -295,6 +298,7 @@ impl Engine {
             block_offset: 0,
             mixer: Mixer::new(sample_rate),
             scratch: [[[0.0; MAX_BLOCK]; 2]; CHANNELS],
+            parked: [false; CHANNELS],
             tick_beat: 0.0,
             tick_pos: 0,
             beats_per_sample: 0.0,
@@ -370,16 +374,28 @@ impl Engine {
     }
 
     fn reset_voices(&mut self) {
-        self.bass.reset();
-        self.keys.reset();
-        self.piano.reset();
-        self.drums.reset();
-        self.lead.reset();
-        self.pad.reset();
-        self.ambience.reset();
-        self.harp.reset();
-        self.brass.reset();
-        self.perc.reset();
+        for c in 0..CHANNELS {
+            self.reset_part(c);
+        }
+        self.parked = [false; CHANNELS];
+    }
+
+    /// Silences the voices of mixer channel `c` (see `mixer::CHANNELS`).
+    fn reset_part(&mut self, c: usize) {
+        match c {
+            0 => self.bass.reset(),
+            1 => self.drums.reset(),
+            2 => {
+                self.keys.reset();
+                self.piano.reset();
+            }
+            3 => self.lead.reset(),
+            4 => self.pad.reset(),
+            5 => self.ambience.reset(),
+            6 => self.harp.reset(),
+            7 => self.brass.reset(),
+            _ => self.perc.reset(),
+        }
     }
 
     /// Live light intensity, else the scene's own, else none.
@@ -1010,30 +1026,58 @@ impl Engine {
             self.mixer.process(&inputs, out);
             return;
         }
+        // A part whose level is off, and has glided all the way there, is not played: the
+        // mixer would scale it by exactly zero, so the mix is the same without it. It comes
+        // back from rest (reset) when its level comes up, and sounds from its next note.
+        let heard = self.mixer.heard();
+        for c in 0..CHANNELS {
+            if heard[c] && self.parked[c] {
+                self.reset_part(c);
+            }
+            self.parked[c] = !heard[c];
+        }
         let [b, d, k, l, p, a, h, bs, pc] = &mut self.scratch;
         fn split(x: &mut [[f32; MAX_BLOCK]; 2], n: usize) -> (&mut [f32], &mut [f32]) {
             let (xl, xr) = x.split_at_mut(1);
             (&mut xl[0][..n], &mut xr[0][..n])
         }
-        let (bl, br) = split(b, n);
-        self.bass.render(bl, br);
-        let (dl, dr) = split(d, n);
-        self.drums.render(dl, dr);
-        let (kl, kr) = split(k, n);
-        self.keys.render(kl, kr);
-        self.piano.render(kl, kr);
-        let (ll, lr) = split(l, n);
-        self.lead.render(ll, lr);
-        let (pl, pr) = split(p, n);
-        self.pad.render(pl, pr);
-        let (al, ar) = split(a, n);
-        self.ambience.render(al, ar);
-        let (hl, hr) = split(h, n);
-        self.harp.render(hl, hr);
-        let (rl, rr) = split(bs, n);
-        self.brass.render(rl, rr);
-        let (ql, qr) = split(pc, n);
-        self.perc.render(ql, qr);
+        if heard[0] {
+            let (bl, br) = split(b, n);
+            self.bass.render(bl, br);
+        }
+        if heard[1] {
+            let (dl, dr) = split(d, n);
+            self.drums.render(dl, dr);
+        }
+        if heard[2] {
+            let (kl, kr) = split(k, n);
+            self.keys.render(kl, kr);
+            self.piano.render(kl, kr);
+        }
+        if heard[3] {
+            let (ll, lr) = split(l, n);
+            self.lead.render(ll, lr);
+        }
+        if heard[4] {
+            let (pl, pr) = split(p, n);
+            self.pad.render(pl, pr);
+        }
+        if heard[5] {
+            let (al, ar) = split(a, n);
+            self.ambience.render(al, ar);
+        }
+        if heard[6] {
+            let (hl, hr) = split(h, n);
+            self.harp.render(hl, hr);
+        }
+        if heard[7] {
+            let (rl, rr) = split(bs, n);
+            self.brass.render(rl, rr);
+        }
+        if heard[8] {
+            let (ql, qr) = split(pc, n);
+            self.perc.render(ql, qr);
+        }
         let s = &self.scratch;
         let inputs: [(&[f32], &[f32]); CHANNELS] =
             std::array::from_fn(|c| (&s[c][0][..n], &s[c][1][..n]));
