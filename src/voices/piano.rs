@@ -1244,6 +1244,19 @@ impl Piano {
     /// ADDS into `l`, `r` (len <= MAX_BLOCK).
     pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
+        if !self.upright_live
+            && !self
+                .voices
+                .iter()
+                .chain(self.ghosts.iter())
+                .any(|v| v.active)
+            && self.board.iter().all(|b| b.asleep())
+            && self.dc.iter().all(|d| d.asleep())
+        {
+            // Nothing struck and the soundboard and DC blockers at rest: the block would add
+            // exact zeros (the filters' gates hold them at zero), so it is skipped.
+            return;
+        }
         let mut start = 0;
         while start < n {
             let m = (n - start).min(64);
