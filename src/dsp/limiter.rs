@@ -141,6 +141,9 @@ pub struct Limiter {
     gain: f32,
     /// Output ceiling (linear, true peak).
     ceiling: f32,
+    /// The most the interpolator can give for a window whose samples are all within +-1:
+    /// the largest phase's sum of absolute taps, at least 1 (the window's own samples count).
+    peak_gain: f32,
 }
 
 impl Limiter {
@@ -167,7 +170,11 @@ impl Limiter {
             pos: 0,
             gain: 1.0,
             ceiling,
+            peak_gain: 1.0,
         };
+        l.peak_gain = (0..OVERSAMPLE)
+            .map(|p| l.phases.iter().map(|t| t[p].abs()).sum::<f32>())
+            .fold(1.0, f32::max);
         l.reset();
         l
     }
@@ -192,10 +199,9 @@ impl Limiter {
         self.gain = 1.0;
     }
 
-    /// The true peak (4x oversampled estimate) around the sample `INTERP_DELAY` back.
+    /// Takes one stereo sample into the interpolator's history (non-finite samples as 0).
     #[inline]
-    fn true_peak(&mut self, l: f32, r: f32) -> f32 {
-        let mut peak = 0.0f32;
+    fn push(&mut self, l: f32, r: f32) {
         self.hpos = if self.hpos + 1 == TAPS {
             0
         } else {
@@ -207,6 +213,17 @@ impl Limiter {
             let h = &mut self.hist[c];
             h[at] = x;
             h[at + TAPS] = x;
+        }
+    }
+
+    /// The true peak (4x oversampled estimate) around the sample `INTERP_DELAY` back.
+    #[inline]
+    fn true_peak(&mut self, l: f32, r: f32) -> f32 {
+        self.push(l, r);
+        let mut peak = 0.0f32;
+        let at = self.hpos;
+        for c in 0..2 {
+            let h = &self.hist[c];
             // The window, oldest first; the newest sample meets the first tap.
             let w: &[f32; TAPS] = h[at + 1..at + 1 + TAPS].try_into().unwrap();
             let mut y = [0.0f32; OVERSAMPLE];
@@ -229,6 +246,41 @@ impl Limiter {
     #[inline]
     pub fn gain_for(&mut self, l: f32, r: f32) -> f32 {
         let peak = self.true_peak(l, r);
+        self.gain_from_peak(peak)
+    }
+
+    /// `gain_for` over a block (`out[i]` for `l[i]`, `r[i]`), the same gains bit for bit.
+    /// The gain only asks whether a true peak is over the ceiling, so when none can be (the
+    /// largest sample in every window this block sees, times `peak_gain`, with a margin for
+    /// rounding, is under it) the block skips the interpolation.
+    pub fn gain_block(&mut self, l: &[f32], r: &[f32], out: &mut [f32]) {
+        let n = l.len().min(r.len()).min(out.len());
+        let clean = |x: f32| if x.is_finite() { x.abs() } else { 0.0 };
+        let mut m = 0.0f32;
+        for h in &self.hist {
+            for &x in &h[..TAPS] {
+                m = m.max(x.abs());
+            }
+        }
+        for i in 0..n {
+            m = m.max(clean(l[i])).max(clean(r[i]));
+        }
+        if m * self.peak_gain * 1.001 >= self.ceiling {
+            for i in 0..n {
+                out[i] = self.gain_for(l[i], r[i]);
+            }
+            return;
+        }
+        for i in 0..n {
+            self.push(l[i], r[i]);
+            out[i] = self.gain_from_peak(0.0);
+        }
+    }
+
+    /// The rest of `gain_for`: the gain a sample whose true peak is `peak` asks for, released
+    /// and held.
+    #[inline]
+    fn gain_from_peak(&mut self, peak: f32) -> f32 {
         let need = if peak > self.ceiling {
             self.ceiling / peak
         } else {
@@ -321,6 +373,56 @@ mod tests {
             .collect();
         let tp = reference_true_peak(&x, 1000..2000, 16);
         assert!((tp - 1.0).abs() < 0.003, "{tp}");
+    }
+
+    /// A block's gains skip the interpolator only where it cannot matter: the same gains,
+    /// bit for bit, as one `gain_for` a sample, through quiet passages, bursts well over the
+    /// ceiling, inter-sample peaks just over it from samples just under it, and NaN.
+    #[test]
+    fn block_gains_are_the_per_sample_gains() {
+        let ceiling = 0.871;
+        let (mut a, mut b) = (
+            Limiter::new(48_000.0, 0.004, 0.25, ceiling),
+            Limiter::new(48_000.0, 0.004, 0.25, ceiling),
+        );
+        let mut rng = crate::dsp::Rng::new(3);
+        let (mut quiet, mut limited) = (0, 0);
+        for block in 0..400 {
+            let n = [64, 1, 17, 64, 33][block % 5];
+            // Quiet passages first (the skipped interpolation), then loud ones.
+            let level = if block < 200 {
+                [0.05, 0.5, 0.0][(block / 7) % 3]
+            } else {
+                [3.0, 0.86, 0.05][(block / 7) % 3]
+            };
+            let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
+            for i in 0..n {
+                // Near a quarter of the rate, so samples straddle the crests.
+                let t = (block * 64 + i) as f32;
+                l[i] = level * (t * 1.55 + 0.7).sin() + 0.01 * rng.bipolar();
+                r[i] = -l[i];
+            }
+            if block == 123 {
+                l[5] = f32::NAN;
+                r[0] = f32::INFINITY;
+            }
+            let mut g = [0.0f32; 64];
+            a.gain_block(&l[..n], &r[..n], &mut g[..n]);
+            for i in 0..n {
+                let want = b.gain_for(l[i], r[i]);
+                assert_eq!(g[i].to_bits(), want.to_bits(), "block {block}, sample {i}");
+            }
+            if block < 200 {
+                quiet += 1;
+                assert!(g[..n].iter().all(|&v| v == 1.0), "block {block}");
+            } else if g[..n].iter().any(|&v| v < 1.0) {
+                limited += 1;
+            }
+        }
+        assert!(
+            quiet == 200 && limited > 50,
+            "{quiet} quiet, {limited} limited"
+        );
     }
 
     #[test]

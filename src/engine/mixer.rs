@@ -432,9 +432,8 @@ impl Mixer {
             }
         }
         let mut gain = [0.0f32; MAX_BLOCK];
-        for i in 0..n {
-            gain[i] = self.limiter.gain_for(sum[0][i], sum[1][i]);
-        }
+        self.limiter
+            .gain_block(&sum[0][..n], &sum[1][..n], &mut gain[..n]);
         // Each stem delayed, limited and declicked; the main mix sums them in stem order. A
         // stem that is silent, with silence in its delay and no declick tail, is all zeros.
         let mut main = [[0.0f32; MAX_BLOCK]; 2];
