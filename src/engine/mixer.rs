@@ -195,6 +195,9 @@ pub struct Mixer {
     block: [[[f32; MAX_BLOCK]; 2]; STEMS],
     /// Delay lines matching the limiter's look-ahead, one per stem.
     delays: Vec<StemDelay>,
+    /// This chunk's stems after the delay, limiter and declicker (a sounding stem's `..n`
+    /// is written before it is read; kept here so no block zeroes 5 KB of stack for it).
+    delayed: [[[f32; MAX_BLOCK]; 2]; STEMS],
     /// Smoothed linear gains per instrument.
     gain: [f32; CHANNELS],
     /// Targets for `gain`.
@@ -243,6 +246,7 @@ impl Mixer {
             grain: Grain::new(sample_rate, STEMS, GRAIN_SEED),
             block: [[[0.0; MAX_BLOCK]; 2]; STEMS],
             delays,
+            delayed: [[[0.0; MAX_BLOCK]; 2]; STEMS],
             gain: [1.0; CHANNELS],
             gain_target: [1.0; CHANNELS],
             send: 0.3,
@@ -437,7 +441,7 @@ impl Mixer {
         // Each stem delayed, limited and declicked; the main mix sums them in stem order. A
         // stem that is silent, with silence in its delay and no declick tail, is all zeros.
         let mut main = [[0.0f32; MAX_BLOCK]; 2];
-        let mut delayed = [[[0.0f32; MAX_BLOCK]; 2]; STEMS];
+        let delayed = &mut self.delayed;
         let mut sounding = [false; STEMS];
         for s in 0..STEMS {
             if quiet[s] && self.delays[s].is_clear() && self.declick[s] == [0.0; 2] {
