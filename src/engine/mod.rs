@@ -1036,47 +1036,27 @@ impl Engine {
             }
             self.parked[c] = !heard[c];
         }
-        let [b, d, k, l, p, a, h, bs, pc] = &mut self.scratch;
-        fn split(x: &mut [[f32; MAX_BLOCK]; 2], n: usize) -> (&mut [f32], &mut [f32]) {
-            let (xl, xr) = x.split_at_mut(1);
-            (&mut xl[0][..n], &mut xr[0][..n])
-        }
-        if heard[0] {
-            let (bl, br) = split(b, n);
-            self.bass.render(bl, br);
-        }
-        if heard[1] {
-            let (dl, dr) = split(d, n);
-            self.drums.render(dl, dr);
-        }
-        if heard[2] {
-            let (kl, kr) = split(k, n);
-            self.keys.render(kl, kr);
-            self.piano.render(kl, kr);
-        }
-        if heard[3] {
-            let (ll, lr) = split(l, n);
-            self.lead.render(ll, lr);
-        }
-        if heard[4] {
-            let (pl, pr) = split(p, n);
-            self.pad.render(pl, pr);
-        }
-        if heard[5] {
-            let (al, ar) = split(a, n);
-            self.ambience.render(al, ar);
-        }
-        if heard[6] {
-            let (hl, hr) = split(h, n);
-            self.harp.render(hl, hr);
-        }
-        if heard[7] {
-            let (rl, rr) = split(bs, n);
-            self.brass.render(rl, rr);
-        }
-        if heard[8] {
-            let (ql, qr) = split(pc, n);
-            self.perc.render(ql, qr);
+        for (c, buf) in self.scratch.iter_mut().enumerate() {
+            if !heard[c] {
+                continue;
+            }
+            let [l, r] = buf;
+            let (l, r) = (&mut l[..n], &mut r[..n]);
+            // The channel's voices, as `reset_part` lists them.
+            match c {
+                0 => self.bass.render(l, r),
+                1 => self.drums.render(l, r),
+                2 => {
+                    self.keys.render(l, r);
+                    self.piano.render(l, r);
+                }
+                3 => self.lead.render(l, r),
+                4 => self.pad.render(l, r),
+                5 => self.ambience.render(l, r),
+                6 => self.harp.render(l, r),
+                7 => self.brass.render(l, r),
+                _ => self.perc.render(l, r),
+            }
         }
         let s = &self.scratch;
         let inputs: [(&[f32], &[f32]); CHANNELS] =
