@@ -452,17 +452,6 @@ impl Mixer {
             let [bl, br] = &self.block[s];
             self.delays[s].process([bl, br], &mut line, n);
             let dc = &mut self.declick[s];
-            if *dc == [0.0; 2] {
-                // No tail to fade (the usual case): the zeros still added, as below.
-                for i in 0..n {
-                    let d = [line[0][i] * gain[i] + dc[0], line[1][i] * gain[i] + dc[1]];
-                    delayed[s][0][i] = d[0];
-                    delayed[s][1][i] = d[1];
-                    main[0][i] += d[0];
-                    main[1][i] += d[1];
-                }
-                continue;
-            }
             for i in 0..n {
                 // After a jump each stem's old tail fades out over ~3 ms (per stem, so the
                 // stems still sum to the main mix).
