@@ -2,7 +2,9 @@
 //! signal hygiene (finite, no subnormals, no DC, peak below 0 dBFS), the mood moving the
 //! music, and following a host transport through jumps and loops.
 
-use mood_noir::engine::{Engine, HostTransport, Quantize, Settings, StemOutputs, TempoMode};
+use mood_noir::engine::{
+    Engine, HostTransport, Quantize, Settings, StemOutputs, StyleId, StylePick, TempoMode,
+};
 use mood_noir::mood::Mood;
 
 const SR: f32 = 48_000.0;
@@ -128,6 +130,47 @@ fn a_muted_part_rests_and_comes_back() {
         span(16.0, 20.0) > 1e-3,
         "the drums play again after the mute"
     );
+}
+
+/// The hot loops run compiled for AVX2 where the CPU has it and portably otherwise
+/// (`dsp::simd`); both must give the same samples, every style and both keyboards. (The switch
+/// is global, so other tests running meanwhile may take either path: they give the same
+/// samples too.) On a CPU without AVX2 both renders take the portable path.
+#[test]
+fn the_wide_and_portable_kernels_give_the_same_samples() {
+    let chase = Mood {
+        valence: -0.5,
+        arousal: 0.85,
+        tension: 0.8,
+    };
+    let calm = Mood {
+        valence: 0.2,
+        arousal: 0.3,
+        tension: 0.2,
+    };
+    let mut cases = vec![settings(chase), settings(calm)];
+    for style in [
+        StyleId::Elevator,
+        StyleId::BorderTown,
+        StyleId::Reservoir,
+        StyleId::NightCab,
+    ] {
+        let mut s = settings(chase);
+        s.style = StylePick::Fixed(style);
+        cases.push(s);
+    }
+    for s in &cases {
+        mood_noir::dsp::simd::force_portable(true);
+        let portable = render(s, 6.0, &[64, 17, 256]);
+        mood_noir::dsp::simd::force_portable(false);
+        let wide = render(s, 6.0, &[64, 17, 256]);
+        assert!(rms(&wide.0) > 1e-3, "the band plays");
+        assert!(
+            portable == wide,
+            "the AVX2 kernels differ from the portable ones ({:?})",
+            s.style
+        );
+    }
 }
 
 #[test]

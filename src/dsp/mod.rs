@@ -5,6 +5,7 @@ pub mod grain;
 pub mod limiter;
 pub mod rng;
 pub mod room;
+pub mod simd;
 pub mod util;
 
 pub use rng::Rng;

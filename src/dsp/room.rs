@@ -115,8 +115,20 @@ impl Room {
         self.value = [0.0; LINES];
     }
 
-    /// Reverberates `n` samples of `in_l`, `in_r` into `out_l`, `out_r` (n <= MAX_BLOCK).
-    pub fn process(
+    super::simd::wide_method! {
+        /// Reverberates `n` samples of `in_l`, `in_r` into `out_l`, `out_r` (n <= MAX_BLOCK).
+        pub fn process(
+            &mut self,
+            in_l: &[f32],
+            in_r: &[f32],
+            out_l: &mut [f32],
+            out_r: &mut [f32],
+            n: usize,
+        ) = process_avx2 / process_portable
+    }
+
+    #[inline(always)]
+    fn process_portable(
         &mut self,
         in_l: &[f32],
         in_r: &[f32],
@@ -142,6 +154,7 @@ impl Room {
 
     /// One stretch no longer than the shortest line, so every delayed sample it reads was
     /// written before it starts. Each stage is an inner loop over the stretch's samples.
+    #[inline(always)]
     fn run(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let n = in_l.len().min(MAX_BLOCK);
         let [w0, w1, w2] = self.w;

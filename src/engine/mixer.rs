@@ -343,9 +343,18 @@ impl Mixer {
         self.clear_buffers();
     }
 
-    /// Mixes `n` samples of the instrument buffers (`inputs[c] = (left, right)`) into the
-    /// target (overwritten); `n` is at most `MAX_BLOCK`.
-    pub fn process(&mut self, inputs: &[(&[f32], &[f32]); CHANNELS], out: &mut MixTarget) {
+    crate::dsp::simd::wide_method! {
+        /// Mixes `n` samples of the instrument buffers (`inputs[c] = (left, right)`) into the
+        /// target (overwritten); `n` is at most `MAX_BLOCK`.
+        pub fn process(
+            &mut self,
+            inputs: &[(&[f32], &[f32]); CHANNELS],
+            out: &mut MixTarget,
+        ) = process_avx2 / process_portable
+    }
+
+    #[inline(always)]
+    fn process_portable(&mut self, inputs: &[(&[f32], &[f32]); CHANNELS], out: &mut MixTarget) {
         let n = out.left.len().min(MAX_BLOCK);
         // Stage 1: gain, tape drive and DC blocking per instrument (a channel at a time; a
         // silent channel whose filter is at rest is skipped: it would add exact zeros), the

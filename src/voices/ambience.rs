@@ -228,8 +228,13 @@ impl Ambience {
         }
     }
 
-    /// ADDS the ambience (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS the ambience (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         if !self.awake {
             return;

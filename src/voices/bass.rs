@@ -319,7 +319,7 @@ impl StringVoice {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn tick(&mut self, tone: f32, rng: &mut Rng) -> f32 {
         if self.state == State::Idle {
             return 0.0;
@@ -545,7 +545,7 @@ impl NoiseBand {
         self.tail = NOISE_TAIL_SAMPLES;
     }
 
-    #[inline]
+    #[inline(always)]
     fn tick(&mut self, rng: &mut Rng, nscale: f32) -> f32 {
         if self.tail == 0 {
             return 0.0;
@@ -683,8 +683,13 @@ impl UprightBass {
         }
     }
 
-    /// ADDS the instrument into `l` and `r` (len <= MAX_BLOCK). Panned slightly left.
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS the instrument into `l` and `r` (len <= MAX_BLOCK). Panned slightly left.
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         if self.quiet >= self.quiet_after && self.tone.value == self.tone.target {
             return;

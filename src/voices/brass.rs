@@ -858,8 +858,13 @@ impl Brass {
         self.tone_applied = self.tone;
     }
 
-    /// ADDS the section into `l`, `r` (trombones left, horns centre-back, trumpets right).
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS the section into `l`, `r` (trombones left, horns centre-back, trumpets right).
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let mut pos = 0;
         while pos < n && !self.idle {

@@ -193,7 +193,7 @@ impl<const N: usize> SvfBank<N> {
     }
 
     /// One sample of every lane: lane `i` filters `x[i]`.
-    #[inline]
+    #[inline(always)]
     pub fn tick(&mut self, x: [f32; N]) -> [f32; N] {
         if self.asleep() && x.iter().all(|v| v.abs() < QUIET) {
             return [0.0; N];

@@ -221,7 +221,7 @@ impl<const N: usize> ModeBank<N> {
 
     /// One sample. `strike`/`bell` are impulses (non-zero on the strike sample only); each
     /// strike lands at a slightly different spot, so its per-mode weights are varied by `rng`.
-    #[inline]
+    #[inline(always)]
     fn tick(&mut self, strike: f32, bell: f32, wash: f32, rng: &mut Rng) -> f32 {
         let driven = strike != 0.0 || bell != 0.0 || wash != 0.0;
         if self.asleep && !driven {
@@ -760,8 +760,13 @@ impl Drums {
             && self.swirl_ctr_at < 0.0
     }
 
-    /// ADDS the kit into `l`, `r` (len <= MAX_BLOCK).
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS the kit into `l`, `r` (len <= MAX_BLOCK).
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let sr = self.sr;
         let ns = self.nscale;

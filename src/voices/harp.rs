@@ -296,31 +296,15 @@ impl Lanes {
         }
     }
 
-    /// The same loop compiled for AVX (bit-identical: no fused multiply-adds, same order).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx")]
-    fn ring_avx(
-        &mut self,
-        mid: &mut [[f32; CHUNK]; MAX_BLOCK],
-        side: &mut [[f32; CHUNK]; MAX_BLOCK],
-        m: usize,
-    ) {
-        self.ring_portable(mid, side, m)
-    }
-
-    fn ring(
-        &mut self,
-        mid: &mut [[f32; CHUNK]; MAX_BLOCK],
-        side: &mut [[f32; CHUNK]; MAX_BLOCK],
-        m: usize,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU supports AVX (checked just above).
-            unsafe { self.ring_avx(mid, side, m) };
-            return;
-        }
-        self.ring_portable(mid, side, m)
+    crate::dsp::simd::wide_method! {
+        /// `ring_portable`, compiled for AVX2 where the CPU has it (bit-identical: no fused
+        /// multiply-adds, same order).
+        fn ring(
+            &mut self,
+            mid: &mut [[f32; CHUNK]; MAX_BLOCK],
+            side: &mut [[f32; CHUNK]; MAX_BLOCK],
+            m: usize,
+        ) = ring_avx2 / ring_portable
     }
 }
 

@@ -275,7 +275,7 @@ impl Voice {
     /// the tone control (a closer voicing, and the level compensation for it). The loop is
     /// chosen by what still sounds: the strike (contact, thump, a ghost's fade), the bell
     /// modes, or the sustaining tine alone (where a voice spends most of its life).
-    #[inline]
+    #[inline(always)]
     fn render(&mut self, swing_mul: f32, level_mul: f32, out: &mut [f32]) {
         let swing = self.swing * swing_mul;
         let scale = self.out_scale * level_mul;
@@ -545,8 +545,13 @@ impl Keys {
         self.seg = seg;
     }
 
-    /// ADDS into `l`, `r` (len <= MAX_BLOCK): slightly right of centre, tremolo auto-pans.
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS into `l`, `r` (len <= MAX_BLOCK): slightly right of centre, tremolo auto-pans.
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len()).min(MAX_BLOCK);
         let sounding = self
             .voices

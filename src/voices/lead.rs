@@ -408,8 +408,13 @@ impl Lead {
             && self.dc.asleep()
     }
 
-    /// ADDS the lead (centre) into `l`, `r` (len <= MAX_BLOCK).
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS the lead (centre) into `l`, `r` (len <= MAX_BLOCK).
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let sr = self.sr;
         if self.asleep() {

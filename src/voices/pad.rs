@@ -354,6 +354,7 @@ impl Pad {
 
     /// The section's output stage, per side: the tone lowpass, the body's resonances, DC
     /// block and safety. Fed zeros once nothing is bowed, so the tails ring out the same way.
+    #[inline(always)]
     fn finish(&mut self, input: [f32; 2]) -> [f32; 2] {
         let x = [self.lp[0].tick(input[0]), self.lp[1].tick(input[1])];
         let bands = self.body.tick(core::array::from_fn(|i| x[i / BODY_SIDE]));
@@ -379,12 +380,17 @@ impl Pad {
             && self.dc.iter().all(|f| f.asleep())
     }
 
-    /// ADDS the section (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
-    ///
-    /// Three passes over the block: the section's controls and each bank's gain per sample;
-    /// then each player's whole run of samples at once (its state stays in registers, its
-    /// hiss comes from its own noise stream); then the output stage per sample.
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS the section (wide stereo) into `l`, `r` (len <= MAX_BLOCK).
+        ///
+        /// Three passes over the block: the section's controls and each bank's gain per sample;
+        /// then each player's whole run of samples at once (its state stays in registers, its
+        /// hiss comes from its own noise stream); then the output stage per sample.
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len()).min(MAX_BLOCK);
         let sr = self.sr;
         let inv_sr = 1.0 / sr;
@@ -548,9 +554,23 @@ impl Pad {
         }
     }
 
-    /// Bank `bi`'s players over the samples `range` of this block, added lane by lane into
-    /// `acc` (left, right; summed across lanes by the caller).
-    fn play_bank(
+    crate::dsp::simd::wide_method! {
+        /// Bank `bi`'s players over the samples `range` of this block, added lane by lane
+        /// into `acc` (left, right; summed across lanes by the caller). Eight lanes are one
+        /// AVX2 register where the CPU has it (`dsp::simd`), two SSE registers otherwise.
+        fn play_bank(
+            &mut self,
+            bi: usize,
+            range: core::ops::Range<usize>,
+            ctl: &[Controls; MAX_BLOCK],
+            lanes: &BankLanes,
+            clock0: u32,
+            acc: &mut [[Lane; MAX_BLOCK]; 2],
+        ) = play_bank_avx2 / play_bank_portable
+    }
+
+    #[inline(always)]
+    fn play_bank_portable(
         &mut self,
         bi: usize,
         range: core::ops::Range<usize>,

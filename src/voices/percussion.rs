@@ -1616,8 +1616,13 @@ impl Percussion {
         }
     }
 
-    /// ADDS the section into `l`, `r`.
-    pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) {
+    crate::dsp::simd::wide_method! {
+        /// ADDS the section into `l`, `r`.
+        pub fn render(&mut self, l: &mut [f32], r: &mut [f32]) = render_avx2 / render_portable
+    }
+
+    #[inline(always)]
+    fn render_portable(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len().min(r.len());
         let mut off = 0;
         while off < n {
