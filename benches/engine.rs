@@ -17,6 +17,7 @@
 //! ```text
 //! cargo bench --bench engine                 # 20 s per case, the 10-minute program
 //! cargo bench --bench engine -- 5 quick      # 5 s per case, a 2-minute program
+//! cargo bench --bench engine -- portable     # the engine's kernels without AVX2
 //! ```
 
 #[path = "../tests/common/clap_host/mod.rs"]
@@ -328,8 +329,14 @@ fn main() {
         .next()
         .unwrap_or(20.0);
     let quick = args.iter().any(|a| a == "quick");
+    // `portable`: the engine's kernels as SSE2 only, as on a CPU without AVX2 (the plugin
+    // instances of part 5 load their own copy of the engine and choose for themselves).
+    if args.iter().any(|a| a == "portable") {
+        mood_noir::dsp::simd::force_portable(true);
+    }
     println!(
-        "Mood Noir engine, 48 kHz stereo, {BLOCK}-sample blocks (deadline {DEADLINE_US:.0} us), {seconds} s per case"
+        "Mood Noir engine, 48 kHz stereo, {BLOCK}-sample blocks (deadline {DEADLINE_US:.0} us), {seconds} s per case, kernels: {}",
+        if mood_noir::dsp::simd::avx2() { "AVX2" } else { "portable" }
     );
 
     println!("\n1. Reference: 16 saws -> Moog -> reverb_stereo (fundsp)");
