@@ -2,7 +2,8 @@
 //! a harmon-muted trumpet, or (with the mute out, `set_mute(0)`) to an open trumpet.
 //!
 //! Source: a band-limited (PolyBLEP) sawtooth plus a "subtone" sine, through a two-pole
-//! lowpass whose corner follows the blowing envelope (horns get brighter as they get louder),
+//! lowpass whose corner follows the blowing envelope (horns get brighter as they get louder;
+//! the tenor's presence formants open with it too),
 //! then four parallel formant resonators (fixed body/bell/mute resonances, fundsp SVFs) and a
 //! direct path. Breath noise goes through the same formants plus an airy band. The sax has a
 //! strong fundamental and low formants; the harmon mute removes the bottom (high-pass ~650
@@ -48,9 +49,9 @@ const GROWL_DEPTH: f32 = 0.45;
 /// Formants (Hz, Q, gain) of the two characters; morphing interpolates between them.
 const SAX: [(f32, f32, f32); 4] = [
     (480.0, 2.0, 1.0),
-    (1200.0, 3.0, 0.55),
-    (2600.0, 4.0, 0.40),
-    (3600.0, 5.0, 0.15),
+    (1200.0, 3.0, 0.9),
+    (2600.0, 4.0, 0.9),
+    (3600.0, 5.0, 0.35),
 ];
 const HARMON: [(f32, f32, f32); 4] = [
     (1050.0, 3.0, 0.35),
@@ -524,12 +525,16 @@ impl Lead {
             let saw = saw_blep(self.ph, dt);
             let sub = sin_turns(self.ph);
             self.ph = wrap01(self.ph + dt);
-            let src = saw * (0.6 + 0.4 * c) + sub * (0.55 - 0.5 * c);
+            let src = saw * (0.6 + 0.4 * c) + sub * (0.5 - 0.45 * c);
             // Brightness follows the blowing: louder = brighter.
             let blow = amp * (0.35 + 0.65 * vel);
             // (A reed's upper partials grow faster than its level: the corner rises steeply
-            // with the force of the blowing.)
-            let corner = f * (1.2 + (12.0 + 6.0 * c) * blow * blow * blow.sqrt()) + 200.0;
+            // with the force of the blowing. The tenor's reed is open even when soft: its
+            // presence band, 1-4 kHz, is where a General MIDI tenor has it; the muted
+            // trumpet's corner starts lower.)
+            let b2 = blow * blow;
+            let reed = b2 * b2 + (b2 * blow.sqrt() - b2 * b2) * c;
+            let corner = f * (1.6 - 0.4 * c + (24.0 - 6.0 * c) * reed) + 500.0 - 300.0 * c;
             self.bright1.set_hz(sr, corner);
             self.bright2.set_hz(sr, corner);
             let tone = self.bright2.tick(self.bright1.tick(src)) * amp;
@@ -559,8 +564,12 @@ impl Lead {
             // ---- resonators ----
             let x = tone + bn * 0.5;
             let mut y = self.direct * tone;
-            for k in 0..4 {
-                y += self.formants[k].tick(x) * self.formant_gain[k];
+            // The tenor's presence formants open with the blowing (a soft reed is round, a
+            // hard one edgy); the muted trumpet's stay as they are.
+            let presence = 1.0 + (0.2 + b2.min(1.0) - 1.0) * (1.0 - c);
+            y += self.formants[0].tick(x) * self.formant_gain[0];
+            for k in 1..4 {
+                y += self.formants[k].tick(x) * self.formant_gain[k] * presence;
             }
             y += self.air.tick(bn) * (0.5 - 0.3 * c);
             let y = self
