@@ -393,18 +393,29 @@ impl Mixer {
             }
             let d = DRIVE[c];
             let (dn, dk) = (1.0 + d, 1.0 + 0.5 * d);
-            for i in 0..n {
+            // The gain per sample (a glide is a recurrence), then the drive over the whole
+            // block (no recurrence: it runs as vector arithmetic), then each side's DC blocker.
+            let mut g = [0.0f32; MAX_BLOCK];
+            for (gi, &m) in g[..n].iter_mut().zip(&master[..n]) {
                 if !settled {
                     self.gain[c] = glide(self.gain[c], self.gain_target[c], self.coef);
                 }
-                let g = self.gain[c] * master[i];
-                for (k, x) in [inputs[c].0[i], inputs[c].1[i]].into_iter().enumerate() {
-                    let y = if d > 0.0 {
-                        soft_clip(x * dn) / dn * dk
-                    } else {
-                        x
-                    };
-                    let y = self.dc[s][k].tick(y * g, coeff);
+                *gi = self.gain[c] * m;
+            }
+            for (k, x) in [inputs[c].0, inputs[c].1].into_iter().enumerate() {
+                let mut v = [0.0f32; MAX_BLOCK];
+                if d > 0.0 {
+                    for i in 0..n {
+                        v[i] = soft_clip(x[i] * dn) / dn * dk * g[i];
+                    }
+                } else {
+                    for i in 0..n {
+                        v[i] = x[i] * g[i];
+                    }
+                }
+                let f = &mut self.dc[s][k];
+                for i in 0..n {
+                    let y = f.tick(v[i], coeff);
                     self.block[s][k][i] = y;
                     send[k][i] += y * SEND[c];
                 }
