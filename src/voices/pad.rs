@@ -554,23 +554,11 @@ impl Pad {
         }
     }
 
-    crate::dsp::simd::wide_method! {
-        /// Bank `bi`'s players over the samples `range` of this block, added lane by lane
-        /// into `acc` (left, right; summed across lanes by the caller). Eight lanes are one
-        /// AVX2 register where the CPU has it (`dsp::simd`), two SSE registers otherwise.
-        fn play_bank(
-            &mut self,
-            bi: usize,
-            range: core::ops::Range<usize>,
-            ctl: &[Controls; MAX_BLOCK],
-            lanes: &BankLanes,
-            clock0: u32,
-            acc: &mut [[Lane; MAX_BLOCK]; 2],
-        ) = play_bank_avx2 / play_bank_portable
-    }
-
+    /// Bank `bi`'s players over the samples `range` of this block, added lane by lane into
+    /// `acc` (left, right; summed across lanes by the caller). Inlined into `render`, so its
+    /// eight lanes are one AVX2 register where `render` runs wide (`dsp::simd`).
     #[inline(always)]
-    fn play_bank_portable(
+    fn play_bank(
         &mut self,
         bi: usize,
         range: core::ops::Range<usize>,
