@@ -179,6 +179,25 @@ pub struct MixTarget<'a> {
     pub stems: [Option<(&'a mut [f32], &'a mut [f32])>; STEMS],
 }
 
+/// Everything the engine sets on the mixer, in the setters' own terms: the engine compares
+/// what it wants with what the mixer has, and mixes the samples the old controls apply to
+/// before it hands over the new ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MixControls {
+    /// Instrument levels, dB (`set_levels`).
+    pub levels_db: [f32; CHANNELS],
+    /// The Reverb setting, 0..1 (`set_levels`).
+    pub reverb: f32,
+    /// Master level, dB (`set_levels`).
+    pub master_db: f32,
+    /// The style's room scale (`set_room`).
+    pub room: f32,
+    /// The analog grain's amount (`set_grain`).
+    pub grain: f32,
+    /// The grain's kinds of wear (`set_grain`).
+    pub grain_detail: GrainDetail,
+}
+
 /// The mix bus.
 pub struct Mixer {
     /// Room reverb (stereo in, stereo out): fundsp's `reverb_stereo`, a block at a time.
@@ -315,6 +334,14 @@ impl Mixer {
     pub fn heard(&self) -> [bool; CHANNELS] {
         let master_off = self.master == 0.0 && self.master_target == 0.0;
         core::array::from_fn(|c| !(master_off || self.gain[c] == 0.0 && self.gain_target[c] == 0.0))
+    }
+
+    /// Sets every control at once (each setter in turn; setting a value the mixer already
+    /// has changes nothing).
+    pub fn set_controls(&mut self, c: &MixControls) {
+        self.set_levels(c.levels_db, c.reverb, c.master_db);
+        self.set_room(c.room);
+        self.set_grain(c.grain, c.grain_detail);
     }
 
     /// Scales the room's send for the score style (1 = as the Reverb setting says); glides.

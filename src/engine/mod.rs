@@ -13,7 +13,7 @@ use crate::mood::{Mood, MoodGlide};
 use crate::voices::percussion::Percussion;
 use crate::voices::piano::Preparation;
 use crate::voices::{Ambience, Brass, Drums, Harp, Keys, Lead, Pad, Piano, UprightBass};
-use mixer::{MixTarget, Mixer, CHANNELS, STEMS};
+use mixer::{MixControls, MixTarget, Mixer, CHANNELS, STEMS};
 pub use settings::{
     KeysVoice, Levels, MoodSource, Quantize, Settings, StingerTiming, StyleId, StylePick, TempoMode,
 };
@@ -210,8 +210,19 @@ pub struct Engine {
     block_offset: usize,
     /// The mix bus.
     mixer: Mixer,
-    /// Scratch buffers: (left, right) per instrument.
+    /// Scratch buffers: (left, right) per instrument, for the span not yet mixed.
     scratch: [[[f32; MAX_BLOCK]; 2]; CHANNELS],
+    /// Where in the current `process` call the span in `scratch` starts: the voices render
+    /// piece by piece (between events and control ticks), the mixer runs once over the span,
+    /// up to `MAX_BLOCK` samples or until its own controls change.
+    span_start: usize,
+    /// The mixer's controls as the engine last asked for them...
+    mix_want: MixControls,
+    /// ...and as the mixer has them. They differ between a control tick that changed them and
+    /// the end of the span the old ones still apply to.
+    mix_applied: MixControls,
+    /// Inside `process`, at a control tick: new mixer controls wait for the span to be mixed.
+    mix_deferred: bool,
     /// Parts not being played because their level is off (`Mixer::heard`); each is reset
     /// when it is heard again.
     parked: [bool; CHANNELS],
@@ -298,6 +309,10 @@ impl Engine {
             block_offset: 0,
             mixer: Mixer::new(sample_rate),
             scratch: [[[0.0; MAX_BLOCK]; 2]; CHANNELS],
+            span_start: 0,
+            mix_want: MixControls::default(),
+            mix_applied: MixControls::default(),
+            mix_deferred: false,
             parked: [false; CHANNELS],
             tick_beat: 0.0,
             tick_pos: 0,
@@ -619,9 +634,20 @@ impl Engine {
                 *db += t;
             }
         }
-        self.mixer
-            .set_levels(levels, self.settings.reverb, self.settings.master_db);
+        self.mix_want.levels_db = levels;
+        self.mix_want.reverb = self.settings.reverb;
+        self.mix_want.master_db = self.settings.master_db;
         self.levels_style = self.composer.style().which;
+        self.sync_mix();
+    }
+
+    /// Hands the mixer the controls the engine wants, unless a control tick inside `process`
+    /// asked for them: then the loop there first mixes the span the old ones apply to.
+    fn sync_mix(&mut self) {
+        if !self.mix_deferred {
+            self.mixer.set_controls(&self.mix_want);
+            self.mix_applied = self.mix_want;
+        }
     }
 
     /// The tempo the current mode asks for.
@@ -759,10 +785,8 @@ impl Engine {
             .set_tone((0.25 + 0.45 * m.arousal + 0.2 * m.tension + 0.3 * lift).clamp(0.0, 1.0));
         self.perc
             .set_tone((0.35 + 0.4 * m.arousal + 0.3 * lift).clamp(0.0, 1.0));
-        self.mixer.set_grain(
-            grain_amount(self.settings.grain, m.tension),
-            self.settings.grain_detail,
-        );
+        self.mix_want.grain = grain_amount(self.settings.grain, m.tension);
+        self.mix_want.grain_detail = self.settings.grain_detail;
         self.ambience
             .set_light(light.map_or_else(|| mood_brightness(m), |i| i.clamp(0.0, 1.0)));
         self.lead.set_character(self.composer.horn_character(m));
@@ -772,10 +796,11 @@ impl Engine {
         } else {
             1.0
         });
-        self.mixer.set_room(self.composer.style().room);
+        self.mix_want.room = self.composer.style().room;
         if self.composer.style().which != self.levels_style {
             self.apply_levels();
         }
+        self.sync_mix();
         self.lead.set_expression(
             0.35 + 0.4 * (1.0 - m.arousal),
             0.3 + 0.4 * (1.0 - m.arousal),
@@ -945,10 +970,19 @@ impl Engine {
             self.fire_stinger(strength);
         }
         let mut i = 0;
+        self.span_start = 0;
         while i < len {
             self.block_offset = i;
             if self.tick_pos >= CONTROL_PERIOD {
+                self.mix_deferred = true;
                 self.control_tick();
+                self.mix_deferred = false;
+                if self.mix_want != self.mix_applied {
+                    // The samples so far were played under the old controls.
+                    self.mix_span(i, left, right, stems);
+                    self.mixer.set_controls(&self.mix_want);
+                    self.mix_applied = self.mix_want;
+                }
             }
             // Due at this sample: anything up to a hair past it (the clock's rounding must not
             // push a beat that falls exactly on this sample to the next one).
@@ -994,41 +1028,68 @@ impl Engine {
                     n -= 1;
                 }
             }
-            let n = n.max(1);
-            let mut target = MixTarget {
-                left: &mut left[i..i + n],
-                right: &mut right[i..i + n],
-                stems: stems.each_mut().map(|o| {
-                    o.as_mut()
-                        .map(|(l, r)| (&mut l[i..i + n], &mut r[i..i + n]))
-                }),
-            };
-            self.render(&mut target);
+            let mut n = n.max(1);
+            if i - self.span_start == MAX_BLOCK {
+                self.mix_span(i, left, right, stems);
+            }
+            n = n.min(MAX_BLOCK - (i - self.span_start));
+            self.render(i - self.span_start, n);
             self.tick_pos += n;
             i += n;
         }
+        self.mix_span(len, left, right, stems);
         self.samples_rendered += len as u64;
         self.timeline_samples = self.timeline_samples.saturating_add(len as i64);
     }
 
-    fn render(&mut self, out: &mut MixTarget) {
-        let n = out.left.len();
+    /// Mixes the span rendered since `span_start` (to `end`, exclusive) into the outputs and
+    /// starts the next span there. A part whose level has glided all the way to off is parked
+    /// at once (`render`), so it is reset when it is heard again, as if checked at every piece.
+    fn mix_span(
+        &mut self,
+        end: usize,
+        left: &mut [f32],
+        right: &mut [f32],
+        stems: &mut StemOutputs,
+    ) {
+        let (a, n) = (self.span_start, end - self.span_start);
+        if n == 0 {
+            return;
+        }
+        let mut target = MixTarget {
+            left: &mut left[a..end],
+            right: &mut right[a..end],
+            stems: stems
+                .each_mut()
+                .map(|o| o.as_mut().map(|(l, r)| (&mut l[a..end], &mut r[a..end]))),
+        };
+        let s = &self.scratch;
+        let inputs: [(&[f32], &[f32]); CHANNELS] =
+            std::array::from_fn(|c| (&s[c][0][..n], &s[c][1][..n]));
+        self.mixer.process(&inputs, &mut target);
+        let heard = self.mixer.heard();
+        for (p, h) in self.parked.iter_mut().zip(heard) {
+            *p |= !h;
+        }
+        self.span_start = end;
+    }
+
+    /// Renders the voices' next `n` samples into the scratch span at `at`.
+    fn render(&mut self, at: usize, n: usize) {
         for ch in self.scratch.iter_mut() {
-            ch[0][..n].fill(0.0);
-            ch[1][..n].fill(0.0);
+            ch[0][at..at + n].fill(0.0);
+            ch[1][at..at + n].fill(0.0);
         }
         if self.beat_position() + DUE_EPS_BEATS < 0.0 {
             // A host's pre-roll: silence until beat 0 (chunks end exactly there, since beat 0
             // is the next beat to plan); the room's tail still rings out.
-            let s = &self.scratch;
-            let inputs: [(&[f32], &[f32]); CHANNELS] =
-                std::array::from_fn(|c| (&s[c][0][..n], &s[c][1][..n]));
-            self.mixer.process(&inputs, out);
             return;
         }
         // A part whose level is off, and has glided all the way there, is not played: the
         // mixer would scale it by exactly zero, so the mix is the same without it. It comes
         // back from rest (reset) when its level comes up, and sounds from its next note.
+        // (`heard` is as of the last mixed span: a part that went quiet since plays on into
+        // the zero gain until then.)
         let heard = self.mixer.heard();
         for c in 0..CHANNELS {
             if heard[c] && self.parked[c] {
@@ -1041,7 +1102,7 @@ impl Engine {
                 continue;
             }
             let [l, r] = buf;
-            let (l, r) = (&mut l[..n], &mut r[..n]);
+            let (l, r) = (&mut l[at..at + n], &mut r[at..at + n]);
             // The channel's voices, as `reset_part` lists them.
             match c {
                 0 => self.bass.render(l, r),
@@ -1058,10 +1119,6 @@ impl Engine {
                 _ => self.perc.render(l, r),
             }
         }
-        let s = &self.scratch;
-        let inputs: [(&[f32], &[f32]); CHANNELS] =
-            std::array::from_fn(|c| (&s[c][0][..n], &s[c][1][..n]));
-        self.mixer.process(&inputs, out);
     }
 
     /// Bar number (0-based) at the current position.
