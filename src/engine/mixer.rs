@@ -182,7 +182,7 @@ pub struct MixTarget<'a> {
 /// Everything the engine sets on the mixer, in the setters' own terms: the engine compares
 /// what it wants with what the mixer has, and mixes the samples the old controls apply to
 /// before it hands over the new ones.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MixControls {
     /// Instrument levels, dB (`set_levels`).
     pub levels_db: [f32; CHANNELS],
@@ -196,6 +196,20 @@ pub struct MixControls {
     pub grain: f32,
     /// The grain's kinds of wear (`set_grain`).
     pub grain_detail: GrainDetail,
+}
+
+impl Default for MixControls {
+    /// What a new mixer starts from (its room at the Reverb setting's own size).
+    fn default() -> Self {
+        Self {
+            levels_db: [0.0; CHANNELS],
+            reverb: 0.0,
+            master_db: 0.0,
+            room: 1.0,
+            grain: 0.0,
+            grain_detail: GrainDetail::default(),
+        }
+    }
 }
 
 /// The mix bus.
@@ -271,7 +285,7 @@ impl Mixer {
             send: 0.3,
             send_target: 0.3,
             send_knob: 0.3,
-            room_scale: 1.0,
+            room_scale: MixControls::default().room,
             master: 1.0,
             master_target: 1.0,
             coef: one_pole_coef(0.02, sample_rate),
