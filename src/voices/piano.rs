@@ -6,9 +6,10 @@
 //! pair of damped phasors: the *prompt* sound (fast decay) and the *aftersound* (slow decay,
 //! a fraction of a cent away: the unison strings beating), which gives the piano's two-stage
 //! decay. The felt hammer sets the spectrum: the strike point at 1/8 of the string (its comb
-//! of weak partials) and a corner that rises with velocity (a harder blow is brighter, not
-//! only louder). At the attack a short knock (hammer and key on the keybed); the soundboard
-//! as a few broad body modes under the strings. Dampers stop a note within 0.1-0.4 s of the
+//! of weak partials), a corner that rises with velocity (a harder blow is brighter, not
+//! only louder) and the hammer's contact, which lifts the fundamental over the rest. At
+//! the attack a short knock (hammer and key on the keybed); the soundboard as a few broad
+//! body modes under the strings. Dampers stop a note within 0.1-0.4 s of the
 //! key lifting (the top notes have none and ring on); the sustain pedal holds every damper
 //! off until it is lifted.
 //!
@@ -51,6 +52,16 @@ const HIGHEST_NOTE: u8 = 108;
 const UNDAMPED_FROM: u8 = 89;
 /// No partial above this (or 0.45 of the sample rate).
 const PARTIAL_CEILING_HZ: f32 = 11_000.0;
+/// The grand's felt corner at velocity 0 and its rise with velocity squared (Hz).
+const GRAND_CORNER_HZ: (f32, f32) = (350.0, 6500.0);
+/// The grand's spectral tilt: partial k's amplitude goes as 1/k^tilt (times the strike comb
+/// and the felt).
+const GRAND_TILT: f32 = 0.5;
+/// The grand's fundamental over what a point blow gives it (the hammer's few milliseconds
+/// on the string round the blow): with the strike comb at 1/8, partials 2-4 were as strong
+/// as the fundamental, a hump at 0.5-1 kHz 8 dB over a General MIDI grand's. Full from
+/// middle C up, 0.15 of it at C2 and below; partial 2 gets 3.6 % of it, the rest none.
+const GRAND_FUNDAMENTAL_LIFT: f32 = 4.0;
 /// Where the hammer strikes, as a fraction of the string's length.
 const STRIKE_POINT: f32 = 0.125;
 /// Share of each partial's energy in the slowly decaying aftersound.
@@ -102,10 +113,13 @@ const HT_PARTIALS: usize = 20;
 const HT_UNISON_PARTIALS: usize = 12;
 /// Keys from here up have three strings per note, below two (the upright's bichords).
 const HT_TRICHORD_FROM: u8 = 41;
-/// Worn, hard hammers: the felt corner is this many times the grand's.
+/// Worn, hard hammers: the felt corner is this many times the grand's first felt's
+/// (350 + 3600 v^2 Hz; the grand's own is now `GRAND_CORNER_HZ`).
 const HT_HAMMER_HARDNESS: f32 = 2.6;
-/// Spectral tilt of the partials (the grand's is 0.8): grooved felt leaves more overtones.
-const HT_TILT: f32 = 0.5;
+/// Spectral tilt of the partials (the grand's is `GRAND_TILT`): grooved felt leaves more overtones
+/// (0.5 until the grand's tilt went from 0.8 to 0.5: its upper partials stay over twice the
+/// grand's above 2 kHz).
+const HT_TILT: f32 = 0.35;
 /// Short, thick upright strings: stiffness (inharmonicity) relative to the grand's.
 const HT_STIFFNESS: f32 = 2.2;
 /// Sustain relative to the grand's (small board, tired strings).
@@ -854,7 +868,7 @@ impl Piano {
         // Aftersound decay of the fundamental: long in the bass, short at the top.
         let t_after = 15.0 * (-(note as f32 - 36.0) / 12.0 * 0.55).exp2();
         // Hammer corner: soft felt ~400 Hz, a hard blow several kHz; brightness voices it.
-        let corner = (350.0 + 3600.0 * vel * vel) * (0.6 + 0.8 * bright);
+        let corner = (GRAND_CORNER_HZ.0 + GRAND_CORNER_HZ.1 * vel * vel) * (0.6 + 0.8 * bright);
         let ceiling = PARTIAL_CEILING_HZ.min(0.45 * sr);
         let v = &mut self.voices[slot];
         *v = Voice::IDLE;
@@ -866,6 +880,7 @@ impl Piano {
         let mut amps = [0.0f32; PARTIALS];
         let mut freqs = [0.0f32; PARTIALS];
         let mut norm = 0.0f32;
+        let lift_reach = 0.15 + 0.85 * ((note as f32 - 36.0) / 24.0).clamp(0.0, 1.0);
         for n in 0..PARTIALS {
             let k = (n + 1) as f32;
             let f = k * f0 * (1.0 + b_coef * k * k).sqrt();
@@ -883,7 +898,11 @@ impl Piano {
             } else {
                 1.0
             };
-            let a = strike * felt * low / k.powf(0.8);
+            // The hammer's contact rounds the blow: the fundamental stands over the rest
+            // (less so in the bass, whose long strings keep their upper partials).
+            let contact =
+                1.0 + (GRAND_FUNDAMENTAL_LIFT - 1.0) * lift_reach * (-(k - 1.0) / 0.3).exp();
+            let a = strike * felt * low * contact / k.powf(GRAND_TILT);
             amps[n] = a;
             freqs[n] = f;
             norm += a * a;
@@ -1512,17 +1531,23 @@ mod tests {
     fn piano_unprepared_grand_is_bit_identical_to_before_preparations() {
         // Fingerprints of the grand (first taken before `Preparation` existed, commit
         // 2c1f56c; re-taken when the grand got 20 partials, a 6 dB/octave felt and slower
-        // upper partials); the same in debug and release builds. Any change to the grand's
-        // arithmetic, its random draws or its voice handling changes them: the preparations
-        // must never touch the plain grand.
-        for (sr, expect) in [
-            (44100.0f32, 0xa2ef_f24a_fb90_96abu64),
-            (48000.0, 0x6110_8376_6437_b30d),
-            (96000.0, 0xc33e_f9f9_754a_6c53),
-        ] {
-            let got = grand_fingerprint(sr);
-            assert_eq!(got, expect, "grand changed at {sr} Hz: {got:#018x}");
-        }
+        // upper partials, and when its fundamental was lifted over partials 2-4); the same
+        // in debug and release builds. Any change to the grand's arithmetic, its random draws
+        // or its voice handling changes them: the preparations must never touch the plain
+        // grand.
+        let got: Vec<String> = [44100.0f32, 48000.0, 96000.0]
+            .into_iter()
+            .map(|sr| format!("{:#018x}", grand_fingerprint(sr)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "0x5cefd702df0c5c87",
+                "0x99db7f9b334a32a4",
+                "0xa5f7ac576b9edfbf"
+            ],
+            "the grand changed (44.1, 48, 96 kHz)"
+        );
     }
 
     /// Renders `secs` of audio in 64-sample blocks, calling `events(p, block_index)` before
@@ -2035,6 +2060,27 @@ mod tests {
             (0.7..8.0).contains(&honky_hz),
             "beating at {honky_hz} Hz is not a few Hz"
         );
+    }
+
+    #[test]
+    fn the_grands_fundamental_stands_over_its_next_partials() {
+        // A General MIDI grand's middle register: the fundamental about 10 dB over partials
+        // 2-3 (FluidR3, the after-hours comping, octaves 3-4). A point blow at 1/8 with a
+        // 1/k^0.8 tilt gave them as much as the fundamental (-3 dB under them); the hammer's
+        // contact lifts it. In the bass the lift is smaller: the band ratio is still positive.
+        let sr = 48000.0;
+        for (note, at_least_db) in [(60u8, 6.0), (67, 6.0), (48, 1.0)] {
+            let f0 = midi_hz(note as f32);
+            let x = one(Preparation::None, note, 0.55, 1.0, false);
+            let seg = &x[..32768];
+            let fund = band_fraction(seg, sr, 0.8 * f0, 1.3 * f0);
+            let next = band_fraction(seg, sr, 1.7 * f0, 3.4 * f0);
+            let db = 10.0 * (fund / next).log10();
+            assert!(
+                db >= at_least_db,
+                "key {note}: fundamental {db:.1} dB over partials 2-3 (want {at_least_db})"
+            );
+        }
     }
 
     #[test]
