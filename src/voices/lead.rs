@@ -11,8 +11,9 @@
 //! brassy formants at ~1.3 and ~2.7 kHz and a brighter bell.
 //! Pitch: a scoop from ~1 semitone below at every fresh attack, legato glides (`glide_to`,
 //! or a `note_on` while a note sounds), a delayed vibrato that starts ~200 ms into long notes,
-//! slow random drift of a few cents, and `fall` (a fall-off: pitch drops with acceleration
-//! while the tone fades).
+//! slow random drift of a few cents, a fast unsteadiness of pitch and level (jitter and
+//! shimmer: the reed is never an oscillator), and `fall` (a fall-off: pitch drops with
+//! acceleration while the tone fades). The breath noise pulses with each cycle.
 //!
 //! Real time: no heap at all; per-sample processing; everything allocated in `new`.
 
@@ -38,6 +39,27 @@ fn tone_corner(sax_to_trumpet: f32, mute: f32) -> f32 {
 }
 /// How much higher the open trumpet's bell reaches than the muted one's.
 const OPEN_EXTRA_TOP_HZ: f32 = 1500.0;
+/// Cycle-to-cycle unsteadiness of the reed (tenor) and the lips (trumpet): the pitch wanders
+/// by this many cents rms, as noise under `JITTER_HZ` (two poles; a played note's period is
+/// never exactly the last one's: without it the harmonics are lines as from an oscillator).
+const JITTER_CENTS: (f32, f32) = (3.0, 1.5);
+const JITTER_HZ: f32 = 60.0;
+/// The level's shimmer, rms (tenor, trumpet), as noise under `SHIMMER_HZ`.
+const SHIMMER: (f32, f32) = (0.03, 0.015);
+const SHIMMER_HZ: f32 = 30.0;
+/// The breath noise rides the reed's (or the lips') opening: its level swings by this much
+/// either way over each cycle (mean unchanged), so the hiss is heard in the tone.
+const BREATH_PULSE: f32 = 0.6;
+
+/// The gain that brings `Rng::bipolar` noise through two of `lp` in a row to unit rms (the
+/// cascade's impulse response is a^2 (n+1) b^n with b = 1 - a: its power sum is
+/// a^4 (1 + b^2) / (1 - b^2)^3; the noise's own variance is 1/3). Two poles keep the wander
+/// under its corner (one pole's tail falls only 6 dB an octave).
+fn unit_rms_gain(lp: &OnePole) -> f32 {
+    let (a, b) = (lp.a as f64, 1.0 - lp.a as f64);
+    let var = a.powi(4) * (1.0 + b * b) / (1.0 - b * b).powi(3) / 3.0;
+    (1.0 / var.sqrt()) as f32
+}
 const LOWEST_NOTE: f32 = 34.0;
 const HIGHEST_NOTE: f32 = 96.0;
 /// Growl: from this velocity up the player hums into the horn (throat flutter at
@@ -93,6 +115,12 @@ pub struct Lead {
     /// Growl flutter phase and its roughness (smoothed noise).
     growl_ph: f32,
     growl_lp: OnePole,
+    /// The pitch's and the level's fast unsteadiness (`JITTER_CENTS`, `SHIMMER`), and the
+    /// gains that bring each to unit rms.
+    jitter_lp: [OnePole; 2],
+    shimmer_lp: [OnePole; 2],
+    jitter_gain: f32,
+    shimmer_gain: f32,
     /// Blowing envelope 0..1 and its per-sample coefficients.
     env: f32,
     // Pitch state (semitones).
@@ -161,6 +189,10 @@ impl Lead {
             vel: Smooth::new(sr, 0.03, 0.0),
             growl_ph: 0.0,
             growl_lp: OnePole::new(sr, 40.0),
+            jitter_lp: [OnePole::new(sr, JITTER_HZ); 2],
+            shimmer_lp: [OnePole::new(sr, SHIMMER_HZ); 2],
+            jitter_gain: unit_rms_gain(&OnePole::new(sr, JITTER_HZ)),
+            shimmer_gain: unit_rms_gain(&OnePole::new(sr, SHIMMER_HZ)),
             env: 0.0,
             pitch: 60.0,
             glide_from: 60.0,
@@ -215,6 +247,8 @@ impl Lead {
         self.vel.set_now(0.0);
         self.growl_ph = 0.0;
         self.growl_lp.reset();
+        self.jitter_lp.iter_mut().for_each(OnePole::reset);
+        self.shimmer_lp.iter_mut().for_each(OnePole::reset);
         self.env = 0.0;
         self.pitch = 60.0;
         self.glide_from = 60.0;
@@ -492,7 +526,14 @@ impl Lead {
             self.env = flush(self.env + k * (target - self.env));
             self.tongue = flush(self.tongue * self.tongue_k);
             self.chiff = flush(self.chiff * self.chiff_k);
-            let amp = self.env * (1.0 - self.tongue) * fall_gain * (1.0 + 0.06 * self.drift);
+            let [s1, s2] = &mut self.shimmer_lp;
+            let shimmer = s2.tick(s1.tick(self.rng.bipolar())) * self.shimmer_gain;
+            let shimmer = 1.0 + shimmer * (SHIMMER.0 + (SHIMMER.1 - SHIMMER.0) * c);
+            let amp = self.env
+                * (1.0 - self.tongue)
+                * fall_gain
+                * (1.0 + 0.06 * self.drift)
+                * shimmer.max(0.0);
 
             // ---- pitch ----
             if self.glide_pos < 1.0 {
@@ -517,7 +558,10 @@ impl Lead {
                 self.drift_timer -= 1;
             }
             self.drift = self.drift_lp.tick(self.drift_target);
-            let p = self.pitch + self.scoop + fall_pitch + vib + self.drift * 0.04;
+            let [j1, j2] = &mut self.jitter_lp;
+            let jitter = j2.tick(j1.tick(self.rng.bipolar())) * self.jitter_gain;
+            let jitter = jitter * 0.01 * (JITTER_CENTS.0 + (JITTER_CENTS.1 - JITTER_CENTS.0) * c);
+            let p = self.pitch + self.scoop + fall_pitch + vib + self.drift * 0.04 + jitter;
             let f = midi_hz(p);
             let dt = (f / sr).min(0.45);
 
@@ -560,7 +604,7 @@ impl Lead {
             let breath_amt = breath * (0.05 + 0.10 * (1.0 - c)) * breath_env
                 + 0.12 * self.chiff
                 + 0.08 * breath * (1.0 - fall_gain);
-            let bn = nz * breath_amt * (1.0 - self.tongue);
+            let bn = nz * breath_amt * (1.0 - self.tongue) * (1.0 + BREATH_PULSE * sub);
             // ---- resonators ----
             let x = tone + bn * 0.5;
             let mut y = self.direct * tone;
@@ -678,6 +722,87 @@ mod tests {
         );
         assert!(peak_open > 0.1 && peak_open < 0.8, "open peak {peak_open}");
         assert!(peak_muted > 0.1, "muted peak {peak_muted}");
+    }
+
+    /// Period estimates (samples), one per cycle of `x` near `t0` samples: the lag that best
+    /// lines up two cycles with the next two (normalised correlation, parabolic peak).
+    fn periods(x: &[f32], t0: f32) -> Vec<f64> {
+        let w = (2.0 * t0) as usize;
+        let (lo, hi) = ((0.9 * t0) as usize, (1.1 * t0) as usize + 1);
+        let corr = |p: usize, lag: usize| {
+            let (a, b) = (&x[p..p + w], &x[p + lag..p + lag + w]);
+            let ab: f64 = a.iter().zip(b).map(|(u, v)| (*u * *v) as f64).sum();
+            let aa: f64 = a.iter().map(|u| (*u * *u) as f64).sum();
+            let bb: f64 = b.iter().map(|v| (*v * *v) as f64).sum();
+            ab / (aa * bb).sqrt().max(1e-30)
+        };
+        let mut out = Vec::new();
+        let mut p = 0;
+        while p + hi + 1 + w < x.len() {
+            let c: Vec<f64> = (lo - 1..=hi + 1).map(|lag| corr(p, lag)).collect();
+            let k = (1..c.len() - 1)
+                .max_by(|&i, &j| c[i].total_cmp(&c[j]))
+                .unwrap();
+            let (y0, y1, y2) = (c[k - 1], c[k], c[k + 1]);
+            let shift = 0.5 * (y0 - y2) / (y0 - 2.0 * y1 + y2);
+            out.push((lo - 1 + k) as f64 + shift);
+            p += t0 as usize;
+        }
+        out
+    }
+
+    #[test]
+    fn the_unsteadiness_has_the_rms_it_is_given() {
+        for (sr, hz) in [
+            (44100.0f32, JITTER_HZ),
+            (48000.0, SHIMMER_HZ),
+            (96000.0, JITTER_HZ),
+        ] {
+            let lp = OnePole::new(sr, hz);
+            let (mut f0, mut f1, gain) = (lp, lp, unit_rms_gain(&lp));
+            let mut rng = Rng::new(3);
+            let n = (20.0 * sr) as usize;
+            let sq: f64 = (0..n)
+                .map(|_| {
+                    let y = f1.tick(f0.tick(rng.bipolar())) * gain;
+                    (y * y) as f64
+                })
+                .sum();
+            let rms = (sq / n as f64).sqrt();
+            assert!((rms - 1.0).abs() < 0.08, "{sr} Hz, {hz} Hz: rms {rms}");
+        }
+    }
+
+    #[test]
+    fn a_held_note_is_not_an_oscillator() {
+        // Local jitter (mean |T[n+1] - T[n]| over mean T, as voice analysis measures it) of a
+        // held note without vibrato: a played reed's or lips' period moves by a few tenths of
+        // a percent from cycle to cycle; the drift alone (a few cents, 1.5 Hz) moved it by
+        // about 0.01 %. The tenor's is the larger.
+        let sr = 48000.0;
+        let jitter = |c: f32| {
+            let mut x = Lead::new(sr);
+            x.set_character(c);
+            x.set_mute(0.0);
+            x.set_expression(0.3, 0.0);
+            play(&mut x, &[64], 12000); // the character settles
+            x.note_on(58, 0.6);
+            let (l, _) = play(&mut x, &[64], 48000);
+            let t = periods(&l[12000..], sr / midi_hz(58.0));
+            let mean = t.iter().sum::<f64>() / t.len() as f64;
+            let step =
+                t.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (t.len() - 1) as f64;
+            100.0 * step / mean
+        };
+        let (tenor, trumpet) = (jitter(0.0), jitter(1.0));
+        assert!(
+            (0.08..1.0).contains(&tenor),
+            "tenor's local jitter {tenor:.3} %"
+        );
+        assert!(
+            (0.03..tenor).contains(&trumpet),
+            "trumpet's local jitter {trumpet:.3} % (tenor {tenor:.3} %)"
+        );
     }
 
     #[test]
