@@ -211,6 +211,20 @@ pub struct Pad {
     /// Samples since the last pitch control point (0..CTRL), counted on the timeline, so
     /// the control points fall on the same samples whatever the block size.
     clock: u32,
+    /// `render`'s per-sample working arrays (7 KB), kept here so a block clears only the
+    /// samples it renders instead of zeroing them all on the stack on every call. Taken out
+    /// while `render` runs (a pointer move) and put back.
+    work: Option<Box<Work>>,
+}
+
+/// `Pad::render`'s working arrays (see `Pad::work`).
+struct Work {
+    ctl: [Controls; MAX_BLOCK],
+    bowed: [bool; MAX_BLOCK],
+    gain: [[f32; MAX_BLOCK]; BANKS],
+    bite: [[f32; MAX_BLOCK]; BANKS],
+    vib_on: [[f32; MAX_BLOCK]; BANKS],
+    acc: [[Lane; MAX_BLOCK]; 2],
 }
 
 /// Pitch (detune, wander, vibrato) is computed every this many samples and ramped linearly
@@ -263,6 +277,14 @@ impl Pad {
                 core::array::from_fn(|i| (body_lane(i).0, body_lane(i).1)),
             ),
             body_gain: core::array::from_fn(|i| body_lane(i).2 / body_lane(i).1),
+            work: Some(Box::new(Work {
+                ctl: [Controls::ZERO; MAX_BLOCK],
+                bowed: [false; MAX_BLOCK],
+                gain: [[0.0; MAX_BLOCK]; BANKS],
+                bite: [[0.0; MAX_BLOCK]; BANKS],
+                vib_on: [[0.0; MAX_BLOCK]; BANKS],
+                acc: [[[0.0; LANES]; MAX_BLOCK]; 2],
+            })),
             dc: [DcBlock::new(sr, 12.0), DcBlock::new(sr, 12.0)],
             lp_at: -1.0,
             settle_k: 1.0 - (-1.0 / (SETTLE_S * sr)).exp(),
@@ -407,12 +429,24 @@ impl Pad {
             }
             return;
         }
-        // Pass 1: per sample, the section's controls and each bank's gain, bite and vibrato.
-        let mut ctl = [Controls::ZERO; MAX_BLOCK];
-        let mut bowed = [false; MAX_BLOCK];
-        let mut gain = [[0.0f32; MAX_BLOCK]; BANKS];
-        let mut bite = [[0.0f32; MAX_BLOCK]; BANKS];
-        let mut vib_on = [[0.0f32; MAX_BLOCK]; BANKS];
+        let Some(mut work) = self.work.take() else {
+            return;
+        };
+        let Work {
+            ctl,
+            bowed,
+            gain,
+            bite,
+            vib_on,
+            acc,
+        } = &mut *work;
+        // Pass 1: per sample, the section's controls and each bank's gain, bite and vibrato
+        // (`ctl` and `bowed` are written at every sample below; the rest start from zero).
+        for b in 0..BANKS {
+            gain[b][..n].fill(0.0);
+            bite[b][..n].fill(0.0);
+            vib_on[b][..n].fill(0.0);
+        }
         // Where a bank's new chord starts (n: none this block), and whether its old notes
         // sound at any sample before that.
         let mut swap_at = [n; BANKS];
@@ -476,7 +510,8 @@ impl Pad {
             }
         }
         // Pass 2: each player's run of samples, summed into the two sides.
-        let mut acc = [[[0.0f32; LANES]; MAX_BLOCK]; 2];
+        acc[0][..n].fill([0.0; LANES]);
+        acc[1][..n].fill([0.0; LANES]);
         for bi in 0..BANKS {
             let swap = swap_at[bi];
             let lanes = BankLanes {
@@ -485,11 +520,11 @@ impl Pad {
                 vib_on: &vib_on[bi],
             };
             if heard[bi] && swap > 0 {
-                self.play_bank(bi, 0..swap.min(n), &ctl, &lanes, clock0, &mut acc);
+                self.play_bank(bi, 0..swap.min(n), ctl, &lanes, clock0, acc);
             }
             if swap < n {
                 self.start_chord(bi, ctl[swap].detune_scale);
-                self.play_bank(bi, swap + 1..n, &ctl, &lanes, clock0, &mut acc);
+                self.play_bank(bi, swap + 1..n, ctl, &lanes, clock0, acc);
             }
         }
         // Pass 3: the output stage.
@@ -516,6 +551,7 @@ impl Pad {
             l[i] += out[0];
             r[i] += out[1];
         }
+        self.work = Some(work);
     }
 
     /// The pending chord moves into bank `bi`: its notes, and each player's own tuning,
