@@ -86,6 +86,18 @@ impl SlidingMin {
         self.len = 0;
     }
 
+    /// Holds nothing under unity: pushing 1.0 would leave just that pair.
+    fn at_unity(&self) -> bool {
+        self.len == 0 || self.len == 1 && self.ring[self.head].1 == 1.0
+    }
+
+    /// What pushing 1.0 at every index up to `index` does to a queue `at_unity`: the one pair
+    /// left is `(index, 1.0)`, at the head.
+    fn rest_at(&mut self, index: u64) {
+        self.ring[self.head] = (index, 1.0);
+        self.len = 1;
+    }
+
     #[inline]
     fn push(&mut self, index: u64, v: f32) -> f32 {
         let cap = self.ring.len();
@@ -252,7 +264,8 @@ impl Limiter {
     /// `gain_for` over a block (`out[i]` for `l[i]`, `r[i]`), the same gains bit for bit.
     /// The gain only asks whether a true peak is over the ceiling, so when none can be (the
     /// largest sample in every window this block sees, times `peak_gain`, with a margin for
-    /// rounding, is under it) the block skips the interpolation.
+    /// rounding, is under it) the block skips the interpolation, and when the gain is also at
+    /// rest at unity it skips the release, hold and average too.
     pub fn gain_block(&mut self, l: &[f32], r: &[f32], out: &mut [f32]) {
         let n = l.len().min(r.len()).min(out.len());
         let clean = |x: f32| if x.is_finite() { x.abs() } else { 0.0 };
@@ -273,7 +286,21 @@ impl Limiter {
         }
         for i in 0..n {
             self.push(l[i], r[i]);
-            out[i] = self.gain_from_peak(0.0);
+        }
+        let avg_len = self.avg_line.len();
+        if n > 0 && self.released == 1.0 && self.avg_sum == avg_len as f64 && self.hold.at_unity() {
+            // At rest (every held minimum in the average is 1: their sum, exact in f64, is
+            // the count) and nothing to limit: every gain is 1, and each sample only moves
+            // the bookkeeping on, as `gain_from_peak(0.0)` would.
+            out[..n].fill(1.0);
+            self.index += n as u64;
+            self.hold.rest_at(self.index - 1);
+            self.avg_pos = (self.avg_pos + n) % avg_len;
+            self.gain = 1.0;
+            return;
+        }
+        for o in out[..n].iter_mut() {
+            *o = self.gain_from_peak(0.0);
         }
     }
 
@@ -286,11 +313,15 @@ impl Limiter {
         } else {
             1.0
         };
-        // Down at once, back up with the release time.
-        self.released += (1.0 - self.released) * self.release;
-        if self.released > 1.0 - 1e-7 {
-            self.released = 1.0;
-        }
+        // Down at once, back up with the release time. Near unity a step rounds away to
+        // nothing in f32 (with a 0.25 s release from 0.99964 up: 0.003 dB under unity); the
+        // gain would stay there for good, so a step that no longer moves it lands on unity.
+        let up = self.released + (1.0 - self.released) * self.release;
+        self.released = if up > 1.0 - 1e-7 || up == self.released {
+            1.0
+        } else {
+            up
+        };
         self.released = self.released.min(need);
         let held = self.hold.push(self.index, self.released);
         self.index += 1;
@@ -377,52 +408,89 @@ mod tests {
 
     /// A block's gains skip the interpolator only where it cannot matter: the same gains,
     /// bit for bit, as one `gain_for` a sample, through quiet passages, bursts well over the
-    /// ceiling, inter-sample peaks just over it from samples just under it, and NaN.
+    /// ceiling, inter-sample peaks just over it from samples just under it, and NaN; and, with
+    /// a release short enough for the gain to come back to rest between bursts, through the
+    /// skipped release, hold and average and the way out of them.
     #[test]
     fn block_gains_are_the_per_sample_gains() {
         let ceiling = 0.871;
-        let (mut a, mut b) = (
-            Limiter::new(48_000.0, 0.004, 0.25, ceiling),
-            Limiter::new(48_000.0, 0.004, 0.25, ceiling),
-        );
-        let mut rng = crate::dsp::Rng::new(3);
-        let (mut quiet, mut limited) = (0, 0);
-        for block in 0..400 {
-            let n = [64, 1, 17, 64, 33][block % 5];
-            // Quiet passages first (the skipped interpolation), then loud ones.
-            let level = if block < 200 {
-                [0.05, 0.5, 0.0][(block / 7) % 3]
-            } else {
-                [3.0, 0.86, 0.05][(block / 7) % 3]
-            };
-            let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
-            for i in 0..n {
-                // Near a quarter of the rate, so samples straddle the crests.
-                let t = (block * 64 + i) as f32;
-                l[i] = level * (t * 1.55 + 0.7).sin() + 0.01 * rng.bipolar();
-                r[i] = -l[i];
+        for release in [0.25, 0.002] {
+            let (mut a, mut b) = (
+                Limiter::new(48_000.0, 0.004, release, ceiling),
+                Limiter::new(48_000.0, 0.004, release, ceiling),
+            );
+            let mut rng = crate::dsp::Rng::new(3);
+            let (mut quiet, mut limited, mut rested) = (0, 0, 0);
+            let mut was_limited = false;
+            for block in 0..1000 {
+                let n = [64, 1, 17, 64, 33][block % 5];
+                // Quiet passages first (the skipped interpolation), then loud ones, then
+                // loud bursts between quiet stretches.
+                let level = if block < 200 {
+                    [0.05, 0.5, 0.0][(block / 7) % 3]
+                } else if block < 400 {
+                    [3.0, 0.86, 0.05][(block / 7) % 3]
+                } else {
+                    [3.0, 0.05, 0.05, 0.05, 0.05, 0.05][(block / 20) % 6]
+                };
+                let (mut l, mut r) = ([0.0f32; 64], [0.0f32; 64]);
+                for i in 0..n {
+                    // Near a quarter of the rate, so samples straddle the crests.
+                    let t = (block * 64 + i) as f32;
+                    l[i] = level * (t * 1.55 + 0.7).sin() + 0.01 * rng.bipolar();
+                    r[i] = -l[i];
+                }
+                if block == 123 {
+                    l[5] = f32::NAN;
+                    r[0] = f32::INFINITY;
+                }
+                let mut g = [0.0f32; 64];
+                a.gain_block(&l[..n], &r[..n], &mut g[..n]);
+                for i in 0..n {
+                    let want = b.gain_for(l[i], r[i]);
+                    assert_eq!(
+                        g[i].to_bits(),
+                        want.to_bits(),
+                        "release {release}, block {block}, sample {i}"
+                    );
+                }
+                if block < 200 {
+                    quiet += 1;
+                    assert!(g[..n].iter().all(|&v| v == 1.0), "block {block}");
+                } else if g[..n].iter().any(|&v| v < 1.0) {
+                    limited += 1;
+                    was_limited = true;
+                } else if was_limited && a.released == 1.0 {
+                    rested += 1;
+                    was_limited = false;
+                }
             }
-            if block == 123 {
-                l[5] = f32::NAN;
-                r[0] = f32::INFINITY;
-            }
-            let mut g = [0.0f32; 64];
-            a.gain_block(&l[..n], &r[..n], &mut g[..n]);
-            for i in 0..n {
-                let want = b.gain_for(l[i], r[i]);
-                assert_eq!(g[i].to_bits(), want.to_bits(), "block {block}, sample {i}");
-            }
-            if block < 200 {
-                quiet += 1;
-                assert!(g[..n].iter().all(|&v| v == 1.0), "block {block}");
-            } else if g[..n].iter().any(|&v| v < 1.0) {
-                limited += 1;
+            assert!(
+                quiet == 200 && limited > 50,
+                "{quiet} quiet, {limited} limited"
+            );
+            if release < 0.01 {
+                assert!(rested >= 5, "the gain came back to rest {rested} times");
             }
         }
-        assert!(
-            quiet == 200 && limited > 50,
-            "{quiet} quiet, {limited} limited"
-        );
+    }
+
+    #[test]
+    fn the_gain_comes_all_the_way_back_after_limiting() {
+        // A step of the release near unity rounds away in f32: with 0.25 s the gain stopped
+        // at 0.99964 (0.003 dB down) for good after the first limiting.
+        let mut lim = Limiter::new(48_000.0, 0.004, 0.25, 0.871);
+        let sine = |i: usize, a: f32| a * (i as f32 * 0.05).sin();
+        for i in 0..4800 {
+            lim.gain_for(sine(i, 3.0), sine(i, 3.0));
+        }
+        assert!(lim.gain < 0.5, "not limiting: {}", lim.gain);
+        let mut g = 0.0;
+        for i in 0..(6 * 48_000) {
+            g = lim.gain_for(sine(i, 0.05), sine(i, 0.05));
+        }
+        assert_eq!(g, 1.0);
+        assert_eq!(lim.released, 1.0);
     }
 
     #[test]
