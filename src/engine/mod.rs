@@ -645,9 +645,14 @@ impl Engine {
     /// asked for them: then the loop there first mixes the span the old ones apply to.
     fn sync_mix(&mut self) {
         if !self.mix_deferred {
-            self.mixer.set_controls(&self.mix_want);
-            self.mix_applied = self.mix_want;
+            self.apply_mix();
         }
+    }
+
+    /// Hands the mixer the controls the engine wants.
+    fn apply_mix(&mut self) {
+        self.mixer.set_controls(&self.mix_want);
+        self.mix_applied = self.mix_want;
     }
 
     /// The tempo the current mode asks for.
@@ -980,8 +985,7 @@ impl Engine {
                 if self.mix_want != self.mix_applied {
                     // The samples so far were played under the old controls.
                     self.mix_span(i, left, right, stems);
-                    self.mixer.set_controls(&self.mix_want);
-                    self.mix_applied = self.mix_want;
+                    self.apply_mix();
                 }
             }
             // Due at this sample: anything up to a hair past it (the clock's rounding must not

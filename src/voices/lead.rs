@@ -51,14 +51,36 @@ const SHIMMER_HZ: f32 = 30.0;
 /// either way over each cycle (mean unchanged), so the hiss is heard in the tone.
 const BREATH_PULSE: f32 = 0.6;
 
-/// The gain that brings `Rng::bipolar` noise through two of `lp` in a row to unit rms (the
-/// cascade's impulse response is a^2 (n+1) b^n with b = 1 - a: its power sum is
+/// Unit-rms noise under a corner: `Rng::bipolar` through two one-poles, scaled so its rms is
+/// 1 (the cascade's impulse response is a^2 (n+1) b^n with b = 1 - a: its power sum is
 /// a^4 (1 + b^2) / (1 - b^2)^3; the noise's own variance is 1/3). Two poles keep the wander
 /// under its corner (one pole's tail falls only 6 dB an octave).
-fn unit_rms_gain(lp: &OnePole) -> f32 {
-    let (a, b) = (lp.a as f64, 1.0 - lp.a as f64);
-    let var = a.powi(4) * (1.0 + b * b) / (1.0 - b * b).powi(3) / 3.0;
-    (1.0 / var.sqrt()) as f32
+#[derive(Clone, Copy, Debug)]
+struct Wander {
+    lp: [OnePole; 2],
+    gain: f32,
+}
+
+impl Wander {
+    fn new(sample_rate: f32, hz: f32) -> Self {
+        let lp = OnePole::new(sample_rate, hz);
+        let (a, b) = (lp.a as f64, 1.0 - lp.a as f64);
+        let var = a.powi(4) * (1.0 + b * b) / (1.0 - b * b).powi(3) / 3.0;
+        Self {
+            lp: [lp; 2],
+            gain: (1.0 / var.sqrt()) as f32,
+        }
+    }
+
+    #[inline]
+    fn tick(&mut self, rng: &mut Rng) -> f32 {
+        let [a, b] = &mut self.lp;
+        b.tick(a.tick(rng.bipolar())) * self.gain
+    }
+
+    fn reset(&mut self) {
+        self.lp.iter_mut().for_each(OnePole::reset);
+    }
 }
 const LOWEST_NOTE: f32 = 34.0;
 const HIGHEST_NOTE: f32 = 96.0;
@@ -115,12 +137,9 @@ pub struct Lead {
     /// Growl flutter phase and its roughness (smoothed noise).
     growl_ph: f32,
     growl_lp: OnePole,
-    /// The pitch's and the level's fast unsteadiness (`JITTER_CENTS`, `SHIMMER`), and the
-    /// gains that bring each to unit rms.
-    jitter_lp: [OnePole; 2],
-    shimmer_lp: [OnePole; 2],
-    jitter_gain: f32,
-    shimmer_gain: f32,
+    /// The pitch's and the level's fast unsteadiness (`JITTER_CENTS`, `SHIMMER`).
+    jitter: Wander,
+    shimmer: Wander,
     /// Blowing envelope 0..1 and its per-sample coefficients.
     env: f32,
     // Pitch state (semitones).
@@ -189,10 +208,8 @@ impl Lead {
             vel: Smooth::new(sr, 0.03, 0.0),
             growl_ph: 0.0,
             growl_lp: OnePole::new(sr, 40.0),
-            jitter_lp: [OnePole::new(sr, JITTER_HZ); 2],
-            shimmer_lp: [OnePole::new(sr, SHIMMER_HZ); 2],
-            jitter_gain: unit_rms_gain(&OnePole::new(sr, JITTER_HZ)),
-            shimmer_gain: unit_rms_gain(&OnePole::new(sr, SHIMMER_HZ)),
+            jitter: Wander::new(sr, JITTER_HZ),
+            shimmer: Wander::new(sr, SHIMMER_HZ),
             env: 0.0,
             pitch: 60.0,
             glide_from: 60.0,
@@ -247,8 +264,8 @@ impl Lead {
         self.vel.set_now(0.0);
         self.growl_ph = 0.0;
         self.growl_lp.reset();
-        self.jitter_lp.iter_mut().for_each(OnePole::reset);
-        self.shimmer_lp.iter_mut().for_each(OnePole::reset);
+        self.jitter.reset();
+        self.shimmer.reset();
         self.env = 0.0;
         self.pitch = 60.0;
         self.glide_from = 60.0;
@@ -526,8 +543,7 @@ impl Lead {
             self.env = flush(self.env + k * (target - self.env));
             self.tongue = flush(self.tongue * self.tongue_k);
             self.chiff = flush(self.chiff * self.chiff_k);
-            let [s1, s2] = &mut self.shimmer_lp;
-            let shimmer = s2.tick(s1.tick(self.rng.bipolar())) * self.shimmer_gain;
+            let shimmer = self.shimmer.tick(&mut self.rng);
             let shimmer = 1.0 + shimmer * (SHIMMER.0 + (SHIMMER.1 - SHIMMER.0) * c);
             let amp = self.env
                 * (1.0 - self.tongue)
@@ -558,8 +574,7 @@ impl Lead {
                 self.drift_timer -= 1;
             }
             self.drift = self.drift_lp.tick(self.drift_target);
-            let [j1, j2] = &mut self.jitter_lp;
-            let jitter = j2.tick(j1.tick(self.rng.bipolar())) * self.jitter_gain;
+            let jitter = self.jitter.tick(&mut self.rng);
             let jitter = jitter * 0.01 * (JITTER_CENTS.0 + (JITTER_CENTS.1 - JITTER_CENTS.0) * c);
             let p = self.pitch + self.scoop + fall_pitch + vib + self.drift * 0.04 + jitter;
             let f = midi_hz(p);
@@ -758,13 +773,12 @@ mod tests {
             (48000.0, SHIMMER_HZ),
             (96000.0, JITTER_HZ),
         ] {
-            let lp = OnePole::new(sr, hz);
-            let (mut f0, mut f1, gain) = (lp, lp, unit_rms_gain(&lp));
+            let mut w = Wander::new(sr, hz);
             let mut rng = Rng::new(3);
             let n = (20.0 * sr) as usize;
             let sq: f64 = (0..n)
                 .map(|_| {
-                    let y = f1.tick(f0.tick(rng.bipolar())) * gain;
+                    let y = w.tick(&mut rng);
                     (y * y) as f64
                 })
                 .sum();
