@@ -1040,7 +1040,7 @@ impl Body {
     }
 
     /// Adds the modes into `out` (all) and `head` (head modes only, for the snare's wires).
-    #[inline]
+    #[inline(always)]
     fn ring(&mut self, out: &mut [f32], head: &mut [f32]) {
         let live = self.live;
         if live == 0 {
@@ -1079,6 +1079,7 @@ impl Body {
     }
 
     /// Renders `out.len()` samples (head motion into `head`), firing gesture events on time.
+    #[inline(always)]
     fn render(&mut self, out: &mut [f32], head: &mut [f32], sr: f32, ns: f32) {
         let n = out.len();
         let mut done = 0;
@@ -1632,6 +1633,7 @@ impl Percussion {
         }
     }
 
+    #[inline(always)]
     fn render_block(&mut self, l: &mut [f32], r: &mut [f32]) {
         let n = l.len();
         if !self.tam.active && self.wires.quiet && self.bodies.iter().all(|b| !b.active) {

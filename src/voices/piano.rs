@@ -593,7 +593,9 @@ impl Voice {
         self.im[lane] = 0.0;
     }
 
-    /// ADDS this voice into `l`, `r`; `pedal` holds the damper off.
+    /// ADDS this voice into `l`, `r`; `pedal` holds the damper off. Inlined (as is its
+    /// loop), so the piano's wide kernel compiles it wide.
+    #[inline(always)]
     fn render(&mut self, l: &mut [f32], r: &mut [f32], pedal: bool) {
         match (self.lanes, self.gap > 0.0) {
             (LANES, false) => self.render_lanes::<LANES, false>(l, r, pedal),
@@ -607,6 +609,7 @@ impl Voice {
     }
 
     /// The render loop over `N` phasors; `RATTLE` adds the loose nut's contact.
+    #[inline(always)]
     fn render_lanes<const N: usize, const RATTLE: bool>(
         &mut self,
         l: &mut [f32],
