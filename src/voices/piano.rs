@@ -1,7 +1,7 @@
 //! Acoustic grand piano for comping and ballads: a modal model of hammered strings, which can
 //! also be played as an old honky-tonk upright or as a prepared piano (objects on the strings).
 //!
-//! Per voice (one key): up to 20 string partials at stretched frequencies
+//! Per voice (one key): up to 24 string partials at stretched frequencies
 //! `f_n = n f0 sqrt(1 + B n^2)` (the stiffness coefficient B grows up the keyboard), each a
 //! pair of damped phasors: the *prompt* sound (fast decay) and the *aftersound* (slow decay,
 //! a fraction of a cent away: the unison strings beating), which gives the piano's two-stage
@@ -25,7 +25,7 @@
 //! its gap. [`Piano::pluck`] excites the same modes with a fingertip at a fifth of the string.
 //!
 //! Audio thread: 12 voices plus 12 fading copies for stealing, all inline (no heap); the
-//! phasor banks are flat arrays the compiler vectorises (40 lanes for the grand, 24 to 64 for
+//! phasor banks are flat arrays the compiler vectorises (up to 48 lanes for the grand, 24 to 64 for
 //! the other instruments). The preparation chart's modes are solved in `new`. Idle voices
 //! cost nothing.
 
@@ -39,9 +39,11 @@ use crate::dsp::Rng;
 const SEED: u64 = 0x5049_414E_4F00_0001;
 const VOICES: usize = 12;
 /// String partials per key of the grand (fewer where they would pass `PARTIAL_CEILING_HZ`):
-/// with 12 a middle-register chord stopped at ~3-5 kHz, a General MIDI grand reaches 7.5.
-const PARTIALS: usize = 20;
-/// Phasors per voice: a prompt and an aftersound phasor per partial.
+/// with 12 a middle-register chord stopped at ~3-5 kHz, a General MIDI grand reaches 7.5;
+/// with 20 a C3 had none above 2.7 kHz. 32 put more over 8 kHz than FluidR3's grand has.
+const PARTIALS: usize = 24;
+/// Phasors per voice: a prompt and an aftersound phasor per partial (a key whose partials
+/// pass the ceiling sooner runs fewer, a multiple of eight).
 const LANES: usize = 2 * PARTIALS;
 /// Modes of a prepared (or plucked) key's strings, and their phasors.
 const PREP_PARTIALS: usize = 12;
@@ -62,6 +64,13 @@ const GRAND_TILT: f32 = 0.5;
 /// as the fundamental, a hump at 0.5-1 kHz 8 dB over a General MIDI grand's. Full from
 /// middle C up, 0.15 of it at C2 and below; partial 2 gets 3.6 % of it, the rest none.
 const GRAND_FUNDAMENTAL_LIFT: f32 = 4.0;
+/// The soundboard's radiation as the microphones hear it (every piano here, prepared or
+/// not): a broad presence (centre Hz, width in octaves, gain over the rest at the centre)
+/// and a roll-off above a corner (Hz, fourth order in power). Applied to each partial after
+/// the strings' loudness is set, so it shapes the tone and leaves the level to the strings.
+/// Without it the grand's 2-4 kHz sat 5-7 dB under FluidR3's grand and 8-12 kHz 4-8 dB over.
+const BOARD_PRESENCE: (f32, f32, f32) = (3200.0, 0.6, 1.0);
+const BOARD_AIR_HZ: f32 = 7000.0;
 /// Where the hammer strikes, as a fraction of the string's length.
 const STRIKE_POINT: f32 = 0.125;
 /// Share of each partial's energy in the slowly decaying aftersound.
@@ -117,9 +126,9 @@ const HT_TRICHORD_FROM: u8 = 41;
 /// (350 + 3600 v^2 Hz; the grand's own is now `GRAND_CORNER_HZ`).
 const HT_HAMMER_HARDNESS: f32 = 2.6;
 /// Spectral tilt of the partials (the grand's is `GRAND_TILT`): grooved felt leaves more overtones
-/// (0.5 until the grand's tilt went from 0.8 to 0.5: its upper partials stay over twice the
-/// grand's above 2 kHz).
-const HT_TILT: f32 = 0.35;
+/// (0.5 until the grand's tilt went from 0.8 to 0.5, 0.35 until the board's presence lifted
+/// the grand's 2-4 kHz: its upper partials stay over twice the grand's above 2 kHz).
+const HT_TILT: f32 = 0.25;
 /// Short, thick upright strings: stiffness (inharmonicity) relative to the grand's.
 const HT_STIFFNESS: f32 = 2.2;
 /// Sustain relative to the grand's (small board, tired strings).
@@ -598,12 +607,15 @@ impl Voice {
     #[inline(always)]
     fn render(&mut self, l: &mut [f32], r: &mut [f32], pedal: bool) {
         match (self.lanes, self.gap > 0.0) {
-            (LANES, false) => self.render_lanes::<LANES, false>(l, r, pedal),
-            (PREP_LANES, false) => self.render_lanes::<PREP_LANES, false>(l, r, pedal),
+            (8, false) => self.render_lanes::<8, false>(l, r, pedal),
+            (16, false) => self.render_lanes::<16, false>(l, r, pedal),
+            (24, false) => self.render_lanes::<24, false>(l, r, pedal),
             (32, false) => self.render_lanes::<32, false>(l, r, pedal),
             (32, true) => self.render_lanes::<32, true>(l, r, pedal),
-            (PREPARED_LANES, false) => self.render_lanes::<PREPARED_LANES, false>(l, r, pedal),
-            (PREPARED_LANES, true) => self.render_lanes::<PREPARED_LANES, true>(l, r, pedal),
+            (40, false) => self.render_lanes::<40, false>(l, r, pedal),
+            (48, false) => self.render_lanes::<48, false>(l, r, pedal),
+            (48, true) => self.render_lanes::<48, true>(l, r, pedal),
+            (56, false) => self.render_lanes::<56, false>(l, r, pedal),
             _ => self.render_lanes::<MAX_LANES, false>(l, r, pedal),
         }
     }
@@ -884,6 +896,7 @@ impl Piano {
         let mut freqs = [0.0f32; PARTIALS];
         let mut norm = 0.0f32;
         let lift_reach = 0.15 + 0.85 * ((note as f32 - 36.0) / 24.0).clamp(0.0, 1.0);
+        let mut used = 0;
         for n in 0..PARTIALS {
             let k = (n + 1) as f32;
             let f = k * f0 * (1.0 + b_coef * k * k).sqrt();
@@ -909,6 +922,7 @@ impl Piano {
             amps[n] = a;
             freqs[n] = f;
             norm += a * a;
+            used = n + 1;
         }
         let loud = (0.08 + 0.92 * vel.powf(1.6)) / norm.sqrt().max(1.0e-6);
         for n in 0..PARTIALS {
@@ -922,7 +936,7 @@ impl Piano {
             // General MIDI grand keeps its 2-5 kHz for the note).
             let t_slow = t_after / (1.0 + 0.15 * (k - 1.0) + (f / 4500.0) * (f / 4500.0));
             let t_fast = t_slow / PROMPT_RATIO;
-            let a = amps[n] * loud;
+            let a = amps[n] * loud * board_radiation(f);
             let detune =
                 1.0 + (0.3 + 0.9 * rng.f32()) * 5.78e-4 * if rng.chance(0.5) { 1.0 } else { -1.0 };
             for (lane, amp, hz, t60) in [
@@ -932,6 +946,7 @@ impl Piano {
                 v.set_lane(lane, amp, hz, t60, sr);
             }
         }
+        v.lanes = (2 * used).div_ceil(8).max(1) * 8;
         let rel_t = 0.35 - 0.25 * pitch01;
         v.rel = 1.0;
         v.rel_k = (-6.907_755 / (rel_t.max(0.08) * sr)).exp();
@@ -1032,7 +1047,8 @@ impl Piano {
             }
             let loss = spec.map_or(0.0, |o| o.loss * modes[n].at_object + o.loss_floor);
             let (t_slow, t_fast) = t60(freqs[n], modes[n].ratio, loss);
-            let a = amps[n] * loud;
+            // The board's presence on a plain string; an object's damping voices a prepared key.
+            let a = amps[n] * loud * spec.map_or(board_radiation(freqs[n]), |_| 1.0);
             let detune =
                 1.0 + (0.3 + 0.9 * rng.f32()) * 5.78e-4 * if rng.chance(0.5) { 1.0 } else { -1.0 };
             v.set_lane(2 * n, a * (1.0 - after).sqrt(), freqs[n], t_fast, sr);
@@ -1077,7 +1093,7 @@ impl Piano {
                 }
                 let f = freqs_plain(f0, b_coef, n);
                 let (t_slow, t_fast) = t60(f, (n + 1) as f32, 0.0);
-                let a = amps[n] * loud;
+                let a = amps[n] * loud * board_radiation(f);
                 let detune = 1.0 + (0.3 + 0.9 * rng.f32()) * 5.78e-4;
                 v.set_lane(FREE_LANE + 2 * n, a * (1.0 - after).sqrt(), f, t_fast, sr);
                 v.set_lane(
@@ -1186,7 +1202,7 @@ impl Piano {
             let k = (n + 1) as f32;
             let f = freqs_plain(f0, b_coef, n);
             let t_slow = sustain * t_after / (1.0 + 0.3 * (k - 1.0) + (f / 3000.0) * (f / 3000.0));
-            let a = amps[n] * loud;
+            let a = amps[n] * loud * board_radiation(f);
             let at = |cents: f32| f * (cents * (1.0 / 1200.0)).exp2();
             if n < HT_UNISON_PARTIALS {
                 let t = t_slow / PROMPT_RATIO;
@@ -1371,6 +1387,14 @@ impl Piano {
     }
 }
 
+/// The soundboard's radiation gain for a partial at `hz` (see `BOARD_PRESENCE`).
+fn board_radiation(hz: f32) -> f32 {
+    let (centre, width, gain) = BOARD_PRESENCE;
+    let x = (hz / centre).log2() / width;
+    let air = hz / BOARD_AIR_HZ;
+    (1.0 + gain * (-0.5 * x * x).exp()) / (1.0 + air * air * air * air).sqrt()
+}
+
 /// The unprepared string's modes (harmonic before the stiffness stretch): the grand's strike
 /// comb and a pluck's.
 fn plain_modes() -> [PrepMode; PREP_PARTIALS] {
@@ -1534,7 +1558,8 @@ mod tests {
     fn piano_unprepared_grand_is_bit_identical_to_before_preparations() {
         // Fingerprints of the grand (first taken before `Preparation` existed, commit
         // 2c1f56c; re-taken when the grand got 20 partials, a 6 dB/octave felt and slower
-        // upper partials, and when its fundamental was lifted over partials 2-4); the same
+        // upper partials, when its fundamental was lifted over partials 2-4, and when it got
+        // 24 partials and the board's presence); the same
         // in debug and release builds. Any change to the grand's arithmetic, its random draws
         // or its voice handling changes them: the preparations must never touch the plain
         // grand.
@@ -1545,9 +1570,9 @@ mod tests {
         assert_eq!(
             got,
             [
-                "0x5cefd702df0c5c87",
-                "0x99db7f9b334a32a4",
-                "0xa5f7ac576b9edfbf"
+                "0xc3ea88f3e68807da",
+                "0xff9182edda478f52",
+                "0x4657fa3ac1f046da"
             ],
             "the grand changed (44.1, 48, 96 kHz)"
         );
@@ -2082,6 +2107,30 @@ mod tests {
             assert!(
                 db >= at_least_db,
                 "key {note}: fundamental {db:.1} dB over partials 2-3 (want {at_least_db})"
+            );
+        }
+    }
+
+    #[test]
+    fn the_grand_has_its_presence_and_little_air() {
+        // FluidR3's grand holds a plateau to 4 kHz (2-4 kHz 11-14 dB under the whole, as
+        // loud as 1-2 kHz) and little above 8 kHz. The strings alone left 2-4 kHz 5-6 dB
+        // under 1-2 kHz (a C3 had no partial above 2.7 kHz); the board's radiation lifts it,
+        // and its roll-off keeps 8-12 kHz at least 25 dB under 2-4 kHz.
+        let sr = 48000.0;
+        for note in [48u8, 55, 60] {
+            let x = one(Preparation::None, note, 0.6, 1.0, false);
+            let seg = &x[..32768];
+            let db = |lo, hi| 10.0 * band_fraction(seg, sr, lo, hi).log10();
+            let (mid, presence, air) =
+                (db(1000.0, 2000.0), db(2000.0, 4000.0), db(8000.0, 12000.0));
+            assert!(
+                presence > mid - 3.0,
+                "key {note}: 2-4 kHz {presence:.1} dB vs 1-2 kHz {mid:.1} dB"
+            );
+            assert!(
+                air < presence - 25.0,
+                "key {note}: 8-12 kHz {air:.1} dB vs 2-4 kHz {presence:.1} dB"
             );
         }
     }
