@@ -11,7 +11,9 @@
 //! tape); crackle and rumble are added to the noise stem last (the record it is played from).
 //!
 //! Lanes: the stem channels are processed side by side, `LANES` at a time, so the recursive
-//! filters run as SIMD across channels instead of serially in time.
+//! filters run as SIMD across channels instead of serially in time (AVX2 where the CPU has
+//! it). A group whose channels have been silent for the whole delay line, with its filters at
+//! rest, would put out exact zeros and is skipped.
 
 use crate::dsp::rng::Rng;
 use crate::dsp::util::{flush, DENORMAL_FLOOR};
@@ -26,8 +28,8 @@ use core::f32::consts::{PI, TAU};
 /// Control grid, samples: modulators, coefficients and events are updated every `CTRL`
 /// samples counted from reset, so how the host splits blocks never matters.
 const CTRL: usize = 32;
-/// Stem channels processed together (one SIMD group: two stereo stems).
-const LANES: usize = 4;
+/// Stem channels processed together (one AVX2 group: four stereo stems).
+const LANES: usize = 8;
 /// The amount and each detail weight cross their whole range in this time, s.
 const GLIDE_S: f32 = 0.05;
 /// The wow/flutter depth crosses its whole range in this time, s: slow, so the moving centre
@@ -401,7 +403,7 @@ impl Coefs {
 }
 
 /// Filter states of one group of `LANES` stem channels.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct LaneState {
     /// Low cut / head bump SVF, first integrator.
     hp1: [f32; LANES],
@@ -468,6 +470,14 @@ pub struct Grain {
     ring: Vec<[f32; LANES]>,
     /// Filter states per group.
     lanes: Vec<LaneState>,
+    /// Per channel (group by group, padding included): how many samples in a row it has put
+    /// only zeros into its delay line (at least `ring_len`: the line is all zeros).
+    quiet: Vec<usize>,
+    /// Tests: process every group, asleep or not, and count the group-blocks skipped.
+    #[cfg(test)]
+    never_skip: bool,
+    #[cfg(test)]
+    skipped: usize,
     /// Write position in the delay lines (same for every group).
     pos: usize,
     /// Longest delay the reads may use, samples (clamp; keeps every tap inside the line and
@@ -668,6 +678,11 @@ impl Grain {
             ring_len,
             ring: vec![[0.0; LANES]; groups * ring_len],
             lanes: vec![LaneState::default(); groups],
+            quiet: vec![ring_len; groups * LANES],
+            #[cfg(test)]
+            never_skip: false,
+            #[cfg(test)]
+            skipped: 0,
             pos: 0,
             max_delay: (ring_len - MAX_BLOCK - 4) as f32,
             peak_delay: 0.0,
@@ -752,6 +767,7 @@ impl Grain {
         self.lanes
             .iter_mut()
             .for_each(|l| *l = LaneState::default());
+        self.quiet.fill(self.ring_len);
         self.pos = 0;
         self.coefs = Coefs::clear(self.sr);
         for r in [
@@ -806,13 +822,28 @@ impl Grain {
         self.detail.map(|d| d * self.amount)
     }
 
-    /// Processes `n` (<= MAX_BLOCK) samples of every stem in place: `stems[s][0]` left,
-    /// `stems[s][1]` right. Time modulation (wow, flutter), the tape's and the print's colour
-    /// and the dropouts apply to every stem alike (the same modulation for all stems, so a
-    /// linear sum of the processed stems is the processed sum, except for saturation, which
-    /// is per stem); the added noise (hiss, crackle, rumble) goes into `noise_stem` only, so
-    /// the stems still sum to the main mix.
-    pub fn process(&mut self, stems: &mut [[[f32; MAX_BLOCK]; 2]], n: usize, noise_stem: usize) {
+    crate::dsp::simd::wide_method! {
+        /// Processes `n` (<= MAX_BLOCK) samples of every stem in place: `stems[s][0]` left,
+        /// `stems[s][1]` right. Time modulation (wow, flutter), the tape's and the print's
+        /// colour and the dropouts apply to every stem alike (the same modulation for all
+        /// stems, so a linear sum of the processed stems is the processed sum, except for
+        /// saturation, which is per stem); the added noise (hiss, crackle, rumble) goes into
+        /// `noise_stem` only, so the stems still sum to the main mix.
+        pub fn process(
+            &mut self,
+            stems: &mut [[[f32; MAX_BLOCK]; 2]],
+            n: usize,
+            noise_stem: usize,
+        ) = process_avx2 / process_portable
+    }
+
+    #[inline(always)]
+    fn process_portable(
+        &mut self,
+        stems: &mut [[[f32; MAX_BLOCK]; 2]],
+        n: usize,
+        noise_stem: usize,
+    ) {
         let n = n.min(MAX_BLOCK);
         if n == 0 {
             return;
@@ -920,6 +951,36 @@ impl Grain {
         let rl = self.ring_len;
         for (g, st) in self.lanes.iter_mut().enumerate() {
             let ring = &mut self.ring[g * rl..(g + 1) * rl];
+            // A group whose lines hold only zeros (this block's too) and whose filters are at
+            // rest puts out exact zeros: its channels are cleared and the rest skipped.
+            let mut asleep = *st == LaneState::default();
+            for k in 0..LANES {
+                let lane = g * LANES + k;
+                let (s, c) = (lane / 2, lane % 2);
+                let silent = s >= present
+                    || (noise != Some(s)
+                        && stems[s][c][..active]
+                            .iter()
+                            .all(|x| !(x.abs() >= DENORMAL_FLOOR)));
+                let q = &mut self.quiet[lane];
+                *q = if silent { q.saturating_add(active) } else { 0 };
+                asleep &= *q >= rl;
+            }
+            #[cfg(test)]
+            {
+                asleep &= !self.never_skip;
+                self.skipped += asleep as usize;
+            }
+            if asleep {
+                for k in 0..LANES {
+                    let lane = g * LANES + k;
+                    let (s, c) = (lane / 2, lane % 2);
+                    if s < present {
+                        stems[s][c][..active].fill(0.0);
+                    }
+                }
+                continue;
+            }
             // In: each lane's samples into its column of the delay line.
             for k in 0..LANES {
                 let lane = g * LANES + k;
@@ -1251,7 +1312,7 @@ fn approach(x: f32, target: f32, step: f32) -> f32 {
 /// The per-lane chain over `range` of one control period: delay-line read, tape curve, low
 /// cut with the head bump, top loss, print band limit, gain, and the wet/dry share.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn process_lanes(
     st: &mut LaneState,
     ring: &[[f32; LANES]],
@@ -1457,6 +1518,43 @@ mod tests {
             .map(|w| (w[1] - w[0]).abs())
             .fold(0.0f32, f32::max);
         assert!(max_step < 0.02, "step {max_step}");
+    }
+
+    #[test]
+    fn a_silent_group_is_skipped_and_changes_no_sample() {
+        // Ten stems (three groups of four); the last two stems and the padding make the third
+        // group. They are silent, then play, then fall silent longer than the delay line: the
+        // group sleeps, wakes on the first sample and goes back to sleep, with the samples of
+        // a grain that runs every group throughout. The other stems play (stem 5 takes the
+        // noise) all along.
+        let sr = 48_000.0;
+        let len = 48_000 * 3;
+        let mut input = material(sr, 10, len);
+        for (l, r) in input[8..].iter_mut() {
+            for i in (0..24_000).chain(48_000 + 333..len) {
+                l[i] = 0.0;
+                r[i] = 0.0;
+            }
+        }
+        let mut run_with = |never_skip: bool| {
+            let mut g = grain(sr, 10, 0.9, GrainDetail::default());
+            g.never_skip = never_skip;
+            let out = run(&mut g, &input, &[64, 17, 5], 5);
+            (out, g.skipped)
+        };
+        let (all, none) = run_with(true);
+        let (skipping, skipped) = run_with(false);
+        assert_eq!(none, 0);
+        // Asleep for most of the first half second and of the last 1.9 s (the line is ~0.1 s).
+        let blocks = len / ((64 + 17 + 5) / 3);
+        assert!(skipped > blocks / 3, "{skipped} of {blocks} blocks skipped");
+        for (s, (x, y)) in all.iter().zip(&skipping).enumerate() {
+            assert!(x == y, "stem {s} differs when its group is skipped");
+        }
+        assert!(
+            rms(&skipping[8].0[24_000..48_000]) > 1.0e-3,
+            "the woken stem plays"
+        );
     }
 
     #[test]
