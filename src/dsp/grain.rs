@@ -961,7 +961,7 @@ impl Grain {
                     || (noise != Some(s)
                         && stems[s][c][..active]
                             .iter()
-                            .all(|x| !(x.abs() >= DENORMAL_FLOOR)));
+                            .all(|x| x.abs() < DENORMAL_FLOOR || x.is_nan()));
                 let q = &mut self.quiet[lane];
                 *q = if silent { q.saturating_add(active) } else { 0 };
                 asleep &= *q >= rl;
@@ -1536,7 +1536,7 @@ mod tests {
                 r[i] = 0.0;
             }
         }
-        let mut run_with = |never_skip: bool| {
+        let run_with = |never_skip: bool| {
             let mut g = grain(sr, 10, 0.9, GrainDetail::default());
             g.never_skip = never_skip;
             let out = run(&mut g, &input, &[64, 17, 5], 5);
