@@ -30,7 +30,7 @@ const OUT_GAIN: f32 = 0.9;
 /// The horn's top end: a tenor's bell carries little above ~6 kHz (a General MIDI tenor
 /// rolls off there too); the muted trumpet's buzz reaches higher, the open bell higher still.
 fn tone_corner(sax_to_trumpet: f32, mute: f32) -> f32 {
-    let muted = 5800.0 + 2700.0 * sax_to_trumpet;
+    let muted = 4800.0 + 3700.0 * sax_to_trumpet;
     if mute >= 1.0 {
         muted
     } else {
@@ -94,8 +94,8 @@ const GROWL_DEPTH: f32 = 0.45;
 const SAX: [(f32, f32, f32); 4] = [
     (480.0, 2.0, 1.0),
     (1200.0, 3.0, 0.9),
-    (2600.0, 4.0, 0.9),
-    (3600.0, 5.0, 0.35),
+    (2600.0, 4.0, 2.0),
+    (3600.0, 5.0, 0.8),
 ];
 const HARMON: [(f32, f32, f32); 4] = [
     (1050.0, 3.0, 0.35),
@@ -107,8 +107,8 @@ const HARMON: [(f32, f32, f32); 4] = [
 const OPEN: [(f32, f32, f32); 4] = [
     (600.0, 1.6, 0.55),
     (1300.0, 2.2, 1.0),
-    (2700.0, 3.0, 0.75),
-    (4200.0, 4.0, 0.3),
+    (2700.0, 3.0, 1.3),
+    (4200.0, 4.0, 0.45),
 ];
 /// The trumpet's formants for a mute amount (1: the harmon, exactly; 0: open).
 fn trumpet_formants(mute: f32) -> [(f32, f32, f32); 4] {
