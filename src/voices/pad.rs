@@ -49,19 +49,23 @@ const BOW_NOISE: f32 = 0.06;
 const BOW_BITE: f32 = 1.0;
 /// Share of a tremolo stroke spent biting (rising), then relaxing until the bow turns.
 const STROKE_BITE: f32 = 0.14;
+/// The section's tone, a lowpass ahead of the body: its corner (Hz) at rest, and what the
+/// level and the tension (each 0..1) add to it. Darker when soft, more open with tension.
+/// (1400 + 1800 + 1200 left the section 6-8 dB under FluidR3's strings at 2-8 kHz.)
+const TONE_HZ: (f32, f32, f32) = (2200.0, 3000.0, 400.0);
 /// Body resonances per side (Hz, Q, gain): a few irregular peaks like wooden instruments.
 const BODY: [[(f32, f32, f32); 4]; 2] = [
     [
         (285.0, 2.5, 0.3),
         (455.0, 2.0, 0.35),
         (1050.0, 1.8, 0.18),
-        (2700.0, 1.4, 0.16),
+        (2700.0, 1.2, 0.8),
     ],
     [
         (300.0, 2.5, 0.3),
         (520.0, 2.0, 0.3),
         (1200.0, 1.8, 0.2),
-        (3050.0, 1.4, 0.14),
+        (3050.0, 1.2, 0.7),
     ],
 ];
 /// The body's resonances as one bank's lanes, both sides.
@@ -271,7 +275,7 @@ impl Pad {
             current: 0,
             level: Smooth::new(sr, 0.4, 0.0),
             tension: Smooth::new(sr, 0.5, 0.0),
-            lp: [lowpass(sr, 2200.0, 0.55), lowpass(sr, 2200.0, 0.55)],
+            lp: [lowpass(sr, TONE_HZ.0, 0.55), lowpass(sr, TONE_HZ.0, 0.55)],
             body: SvfBank::bandpass(
                 sr,
                 core::array::from_fn(|i| (body_lane(i).0, body_lane(i).1)),
@@ -537,8 +541,7 @@ impl Pad {
                 continue;
             }
             let c = &ctl[i];
-            // Darker when soft, a little more open with tension.
-            let cutoff = 1400.0 + 1800.0 * c.level + 1200.0 * c.tension;
+            let cutoff = TONE_HZ.0 + TONE_HZ.1 * c.level + TONE_HZ.2 * c.tension;
             if (cutoff - self.lp_at).abs() > 10.0 {
                 for f in &mut self.lp {
                     f.set(cutoff, 0.55);
