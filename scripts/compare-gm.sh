@@ -78,8 +78,9 @@ def events(trk):
         yield t, ev
 
 allev = [e for trk in tracks for e in events(trk)]
-# The keys stem is the Rhodes (channel 2) and the grand (channel 5) together.
-stems = {"bass": (0,), "keys": (1, 4), "lead": (2,), "pad": (3,), "drums": (9,)}
+# The keys stem is every keyboard together: the Rhodes (channel 2), the grand (5), the
+# honky-tonk upright (8) and the prepared grand (9), as the band's keys stem is.
+stems = {"bass": (0,), "keys": (1, 4, 7, 8), "lead": (2,), "pad": (3,), "drums": (9,)}
 for name, chs in stems.items():
     keep = sorted((e for e in allev if e[1][0] == 0xFF and e[1][1] != 0x2F
                    or (e[1][0] < 0xF0 and e[1][0] & 0x0F in chs)), key=lambda e: e[0])
