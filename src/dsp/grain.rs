@@ -955,14 +955,10 @@ impl Grain {
             // rest puts out exact zeros: its channels are cleared and the rest skipped.
             let mut asleep = *st == LaneState::default();
             for k in 0..LANES {
-                let lane = g * LANES + k;
-                let (s, c) = (lane / 2, lane % 2);
+                let (s, c) = lane_channel(g, k);
                 let silent = s >= present
-                    || (noise != Some(s)
-                        && stems[s][c][..active]
-                            .iter()
-                            .all(|x| x.abs() < DENORMAL_FLOOR || x.is_nan()));
-                let q = &mut self.quiet[lane];
+                    || (noise != Some(s) && !stems[s][c][..active].iter().any(|&x| audible(x)));
+                let q = &mut self.quiet[g * LANES + k];
                 *q = if silent { q.saturating_add(active) } else { 0 };
                 asleep &= *q >= rl;
             }
@@ -973,8 +969,7 @@ impl Grain {
             }
             if asleep {
                 for k in 0..LANES {
-                    let lane = g * LANES + k;
-                    let (s, c) = (lane / 2, lane % 2);
+                    let (s, c) = lane_channel(g, k);
                     if s < present {
                         stems[s][c][..active].fill(0.0);
                     }
@@ -983,8 +978,7 @@ impl Grain {
             }
             // In: each lane's samples into its column of the delay line.
             for k in 0..LANES {
-                let lane = g * LANES + k;
-                let (s, c) = (lane / 2, lane % 2);
+                let (s, c) = lane_channel(g, k);
                 if s >= present {
                     break;
                 }
@@ -992,7 +986,7 @@ impl Grain {
                 let add_hiss = noise == Some(s);
                 for i in 0..active {
                     let x = src[i];
-                    let mut x = if x.abs() >= DENORMAL_FLOOR {
+                    let mut x = if audible(x) {
                         x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
                     } else {
                         0.0
@@ -1028,8 +1022,7 @@ impl Grain {
             }
             // Out.
             for k in 0..LANES {
-                let lane = g * LANES + k;
-                let (s, c) = (lane / 2, lane % 2);
+                let (s, c) = lane_channel(g, k);
                 if s >= present {
                     break;
                 }
@@ -1307,6 +1300,20 @@ fn approach(x: f32, target: f32, step: f32) -> f32 {
     } else {
         x - step
     }
+}
+
+/// Group `g`'s lane `k`: (stem, side).
+#[inline(always)]
+fn lane_channel(g: usize, k: usize) -> (usize, usize) {
+    let lane = g * LANES + k;
+    (lane / 2, lane % 2)
+}
+
+/// An input sample the delay line takes as it is: at or over the denormal floor (NaN is
+/// not, and goes in as silence).
+#[inline(always)]
+fn audible(x: f32) -> bool {
+    x.abs() >= DENORMAL_FLOOR
 }
 
 /// The per-lane chain over `range` of one control period: delay-line read, tape curve, low

@@ -64,8 +64,9 @@ const GRAND_TILT: f32 = 0.5;
 /// as the fundamental, a hump at 0.5-1 kHz 8 dB over a General MIDI grand's. Full from
 /// middle C up, 0.15 of it at C2 and below; partial 2 gets 3.6 % of it, the rest none.
 const GRAND_FUNDAMENTAL_LIFT: f32 = 4.0;
-/// The soundboard's radiation as the microphones hear it (every piano here, prepared or
-/// not): a broad presence (centre Hz, width in octaves, gain over the rest at the centre)
+/// The soundboard's radiation as the microphones hear it, on every plain string (the grand's,
+/// the upright's, a plucked or free string; a key with an object keeps its own voicing): a
+/// broad presence (centre Hz, width in octaves, gain over the rest at the centre)
 /// and a roll-off above a corner (Hz, fourth order in power). Applied to each partial after
 /// the strings' loudness is set, so it shapes the tone and leaves the level to the strings.
 /// Without it the grand's 2-4 kHz sat 5-7 dB under FluidR3's grand and 8-12 kHz 4-8 dB over.
